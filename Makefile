@@ -1,0 +1,52 @@
+# make lab   set up (first time) and open the course in JupyterLab
+# make test  set up (first time) and run every test: lint, unit tests, notebooks, browser
+# Both reuse .venv; it is rebuilt only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CHROMIUM ?= /usr/bin/chromium
+PORT ?= 8888
+
+.PHONY: lab test lint unit-and-notebooks browser strip bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[notebooks,dev]"
+	touch $@
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) notebooks/00_data.ipynb
+
+test: lint unit-and-notebooks browser
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# unit tests and every notebook under nbval, two at a time (one notebook per worker)
+unit-and-notebooks: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadfile -m "not browser" --nbval-lax --nbval-current-env tests notebooks
+
+# JupyterLab in headless Chromium; skipped, saying so, when Chromium is missing
+# (unless MATHNN_REQUIRE_BROWSER=1, as in CI, where that is a failure)
+browser: $(STAMP)
+	@if [ -x "$(CHROMIUM)" ]; then \
+		$(BIN)/pytest -m browser tests; \
+	elif [ -n "$$MATHNN_REQUIRE_BROWSER" ]; then \
+		echo "browser tests need Chromium at $(CHROMIUM) (apt-get install -y chromium)"; exit 1; \
+	else \
+		echo "SKIPPED the browser tests: no Chromium at $(CHROMIUM) (apt-get install -y chromium to run them)"; \
+	fi
+
+strip: $(STAMP)
+	$(BIN)/nbstripout --extra-keys "metadata.widgets" notebooks/*.ipynb
+
+bench: $(STAMP)
+	$(BIN)/python -m mathnn bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

@@ -1,0 +1,24 @@
+"""mathnn: the helper package of the mathnn course. Every function here is derived in a lesson."""
+
+from mathnn.batches import minibatches, one_hot
+from mathnn.data import MNISTError, load_mnist
+from mathnn.layers import (
+    cross_entropy,
+    cross_entropy_backward,
+    cross_entropy_forward,
+    linear_backward,
+    linear_forward,
+    log_softmax,
+    nll,
+    relu_backward,
+    relu_forward,
+    softmax,
+    softmax_backward,
+    softmax_forward,
+)
+from mathnn.network import accuracy, backward, forward, init_params, loss_and_grads, predict
+from mathnn.optim import SGD, Adam, Momentum, cosine_schedule, make_optimizer, step_schedule
+from mathnn.shapes import ShapeError, shapes
+from mathnn.train import DivergenceWarning, History, evaluate, fit
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,5 @@
+import sys
+
+from mathnn.cli import main
+
+sys.exit(main())

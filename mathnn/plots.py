@@ -1,0 +1,131 @@
+"""Plots: a live learning curve, grids of digits, hidden-unit weights, a confusion matrix.
+
+Static helpers return a matplotlib Figure (the notebook shows it). The live curve
+draws on a Figure outside pyplot and shows it as a PNG through an IPython display
+handle, so each redraw replaces the same single output instead of adding one.
+"""
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def _png(fig):
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+class LiveCurve:
+    """A learning curve that redraws in place after every epoch (d2l's ProgressBoard).
+
+        with LiveCurve() as curve:
+            history = fit(..., callback=curve.update)
+
+    Left: train and validation loss; right: validation accuracy. ``update(history)``
+    redraws from a History; several runs can share one board with ``update(history, label)``.
+    """
+
+    def __init__(self, title="learning curve", figsize=(9, 3.2), display=True):
+        self.fig = Figure(figsize=figsize)
+        self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)
+        self.title = title
+        self.runs = {}  # label -> History
+        self.handle = None
+        if display:
+            from IPython.display import display as show
+
+            self.handle = show(self._image(), display_id=True)
+
+    def _image(self):
+        from IPython.display import Image
+
+        return Image(data=_png(self.fig), format="png")
+
+    def update(self, history, label=""):
+        """Redraw with the latest numbers of ``history`` (for run ``label``)."""
+        self.runs[label] = history
+        self.redraw()
+
+    def redraw(self):
+        ax_loss, ax_acc = self.ax_loss, self.ax_acc
+        ax_loss.clear()
+        ax_acc.clear()
+        notes = []
+        for label, h in self.runs.items():
+            prefix = f"{label} " if label else ""
+            line, = ax_loss.plot(h.epoch, h.train_loss, "o-", label=f"{prefix}train")
+            if h.val_loss:
+                ax_loss.plot(h.epoch, h.val_loss, "s--", color=line.get_color(), label=f"{prefix}val")
+                ax_acc.plot(h.epoch, h.val_acc, "s--", color=line.get_color(), label=f"{prefix}val")
+            if h.diverged:
+                notes.append(f"{prefix}{h.diverged.split(':')[0]}")
+        ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
+        ax_acc.set(xlabel="epoch", ylabel="accuracy", title="validation accuracy")
+        for ax in (ax_loss, ax_acc):
+            if ax.lines:
+                ax.legend(fontsize=8)
+            ax.grid(alpha=0.3)
+        self.fig.suptitle(self.title + ("\n" + "; ".join(notes) if notes else ""), fontsize=10,
+                          color="crimson" if notes else "black")
+        self.fig.tight_layout()
+        if self.handle is not None:
+            self.handle.update(self._image())
+
+    def close(self):
+        """Final redraw, then free the figure."""
+        self.fig.clf()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def show_digits(X, y=None, pred=None, ncols=10, nrows=2, title=None):
+    """Grid of images from X (784, m) (first ncols*nrows columns); labels/predictions as titles."""
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.9, nrows * 1.05))
+    for j, ax in enumerate(np.ravel(axes)):
+        ax.axis("off")
+        if j >= X.shape[1]:
+            continue
+        ax.imshow(X[:, j].reshape(28, 28), cmap="gray_r")
+        if y is not None:
+            text = str(y[j]) if pred is None else f"{y[j]}→{pred[j]}"
+            ax.set_title(text, fontsize=9, color="black" if pred is None or pred[j] == y[j] else "crimson")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_hidden_weights(W1, title="what each hidden unit looks for (rows of W1)"):
+    """The rows of W1 (n1, 784) as 28x28 images; red positive, blue negative."""
+    n = W1.shape[0]
+    fig, axes = plt.subplots(1, n, figsize=(n * 1.0, 1.4))
+    for i, ax in enumerate(np.atleast_1d(axes)):
+        w = W1[i].reshape(28, 28)
+        limit = np.abs(w).max() or 1.0
+        ax.imshow(w, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"unit {i}", fontsize=8)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show_confusion(C, title="confusion matrix (rows: true digit, columns: predicted)"):
+    """Heat map of a confusion matrix C (k, k) of counts, with the counts written in."""
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    ax.imshow(C, cmap="Blues")
+    k = C.shape[0]
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if C[i, j] > C.max() / 2 else "black")
+    ax.set(xticks=range(k), yticks=range(k), xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,99 @@
+"""Training: mini-batch gradient descent over epochs, with a history and a callback.
+
+    history = fit(params, X, y, X_val=X_test, y_val=y_test, lr=0.1, num_epochs=5,
+                  batch_size=128, rng=np.random.default_rng(0), callback=curve.update)
+
+X (n0, m) inputs, y (m,) integer labels. ``fit`` changes ``params`` in place and
+returns a :class:`History`. If the loss becomes NaN or infinite, training stops,
+``history.diverged`` says where, and a :class:`DivergenceWarning` is issued.
+"""
+
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from mathnn.batches import minibatches, one_hot
+from mathnn.layers import nll
+from mathnn.network import backward, forward, num_layers
+from mathnn.optim import make_optimizer
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training stopped because the loss became NaN or infinite."""
+
+
+@dataclass
+class History:
+    """What ``fit`` measured. Per-epoch lists share an index; ``step_loss`` is per step.
+
+    seconds[e] is the cumulative training time (excluding evaluation) after epoch e.
+    """
+
+    epoch: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    step_loss: list = field(default_factory=list)
+    diverged: str | None = None
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def evaluate(params, X, y):
+    """Mean cross-entropy loss and accuracy on X (n0, m), labels y (m,)."""
+    A, cache = forward(params, X)
+    return nll(cache["log_A"], one_hot(y, A.shape[0])), float((A.argmax(axis=0) == y).mean())
+
+
+def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
+        num_epochs=5, batch_size=128, lr_schedule=None, callback=None):
+    """Train params in place on X (n0, m), y (m,); return a History.
+
+    rng: ``np.random.Generator`` for the shuffling. optimizer: "sgd", "momentum",
+    "adam" or an optimizer object. lr_schedule: optional ``epoch -> lr`` (epochs from 0).
+    callback(history): called after every epoch (and on divergence), e.g. a live plot.
+    """
+    opt = make_optimizer(optimizer, params, lr) if isinstance(optimizer, str) else optimizer
+    Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0]).astype(X.dtype)
+    history = History()
+    train_seconds = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected below instead
+        for epoch in range(num_epochs):
+            if lr_schedule is not None:
+                opt.lr = lr_schedule(epoch)
+            start = time.perf_counter()
+            losses = []
+            for step, (X_batch, Y_batch) in enumerate(minibatches(X, Y, batch_size, rng)):
+                _, cache = forward(params, X_batch)
+                loss = nll(cache["log_A"], Y_batch)
+                if not np.isfinite(loss):
+                    history.diverged = (
+                        f"diverged at epoch {epoch + 1}, step {step + 1} (lr={opt.lr:g}): the loss "
+                        f"became {loss}. The learning rate is too large; try a smaller one."
+                    )
+                    break
+                opt.step(backward(params, cache, Y_batch))
+                losses.append(loss)
+            train_seconds += time.perf_counter() - start
+            history.step_loss += losses
+            if history.diverged:
+                warnings.warn(history.diverged, DivergenceWarning, stacklevel=2)
+                if callback is not None:
+                    callback(history)
+                break
+            history.epoch.append(epoch + 1)
+            history.lr.append(opt.lr)
+            history.train_loss.append(float(np.mean(losses)))
+            history.seconds.append(train_seconds)
+            if X_val is not None:
+                val_loss, val_acc = evaluate(params, X_val, y_val)
+                history.val_loss.append(val_loss)
+                history.val_acc.append(val_acc)
+            if callback is not None:
+                callback(history)
+    return history
