@@ -2,6 +2,7 @@
 
 from mathnn.batches import minibatches, one_hot
 from mathnn.data import MNISTError, load_mnist
+from mathnn.gradcheck import grad_check, numerical_gradient, print_grad_table, rel_error
 from mathnn.layers import (
     cross_entropy,
     cross_entropy_backward,
@@ -16,8 +17,19 @@ from mathnn.layers import (
     softmax_backward,
     softmax_forward,
 )
-from mathnn.network import accuracy, backward, forward, init_params, loss_and_grads, predict
+from mathnn.network import (
+    accuracy,
+    backward,
+    confusion_matrix,
+    forward,
+    init_params,
+    load_params,
+    loss_and_grads,
+    predict,
+    save_params,
+)
 from mathnn.optim import SGD, Adam, Momentum, cosine_schedule, make_optimizer, step_schedule
+from mathnn.plots import LiveCurve, show_confusion, show_digits, show_hidden_weights
 from mathnn.shapes import ShapeError, shapes
 from mathnn.train import DivergenceWarning, History, evaluate, fit
 

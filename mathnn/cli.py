@@ -44,7 +44,7 @@ def train(args):
         "train_seconds": history.seconds[-1] if history.seconds else 0.0,
         "epochs": len(history.epoch),
         "diverged": history.diverged,
-        "recipe": {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "optimizer", "init", "seed", "schedule")},
+        "recipe": {k: getattr(args, k) for k in (*DEFAULTS, "schedule")},
     }
     if args.json:
         print(json.dumps(result))

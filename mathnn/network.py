@@ -113,3 +113,14 @@ def confusion_matrix(y_true, y_pred, num_classes=10):
     C = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(C, (np.asarray(y_true), np.asarray(y_pred)), 1)
     return C
+
+
+def save_params(path, params):
+    """Save a parameter dict to an .npz file."""
+    np.savez(path, **params)
+
+
+def load_params(path):
+    """Load a parameter dict saved by :func:`save_params`."""
+    with np.load(path) as f:
+        return {key: f[key] for key in f.files}
