@@ -1,0 +1,401 @@
+"""mathnn.check: a right implementation passes; each classic mistake gets its own hint.
+
+Every wrong implementation below makes exactly one mistake, and the test asserts that the
+checker prints the hint naming that mistake (a phrase of it), returns False, and doesn't raise.
+"""
+
+import numpy as np
+import pytest
+
+from mathnn import check
+
+
+def verdict(checker, fn, capsys):
+    """Run a checker; return (its return value, what it printed)."""
+    ok = checker(fn)
+    return ok, capsys.readouterr().out
+
+
+def assert_passes(checker, fn, capsys):
+    ok, out = verdict(checker, fn, capsys)
+    assert ok is True, out
+    assert out.startswith(f"✓ {checker.__name__}: all ") and "checks passed" in out, out
+
+
+def assert_hint(checker, fn, phrase, capsys):
+    ok, out = verdict(checker, fn, capsys)
+    assert ok is False, out
+    assert out.startswith(f"✗ {checker.__name__}: "), out
+    assert phrase in out, out
+
+
+# ----------------------------------------------------------------------------- one_hot
+
+
+def one_hot_right(y, num_classes):
+    Y = np.zeros((num_classes, len(y)), dtype=np.float32)
+    Y[y, np.arange(len(y))] = 1
+    return Y
+
+
+def one_hot_rows(y, num_classes):  # (m, num_classes)
+    return np.eye(num_classes)[y]
+
+
+def one_hot_from_max(y, num_classes):  # y.max() + 1 classes
+    return np.eye(y.max() + 1)[:, y]
+
+
+def one_hot_hardcoded(y, num_classes):
+    return np.eye(10)[:, y]
+
+
+def one_hot_whole_rows(y, num_classes):
+    Y = np.zeros((num_classes, len(y)))
+    Y[y, :] = 1
+    return Y
+
+
+def one_hot_swapped_index(y, num_classes):
+    Y = np.zeros((num_classes, len(y)))
+    Y[np.arange(len(y)), y] = 1
+    return Y
+
+
+def one_hot_bool(y, num_classes):
+    return np.arange(num_classes)[:, None] == y
+
+
+def one_hot_off_by_one(y, num_classes):
+    return np.eye(num_classes)[:, (y + 1) % num_classes]
+
+
+def one_hot_no_return(y, num_classes):
+    Y = np.zeros((num_classes, len(y)))
+    Y[y, np.arange(len(y))] = 1
+
+
+def test_one_hot_right(capsys):
+    assert_passes(check.one_hot, one_hot_right, capsys)
+    assert_passes(check.one_hot, lambda y, k: np.eye(k)[:, y], capsys)
+
+
+@pytest.mark.parametrize("fn, phrase", [
+    (one_hot_rows, "expected (num_classes, m) = (10, 7)"),
+    (one_hot_from_max, "y.max() + 1"),
+    (one_hot_hardcoded, "instead of a hard-coded 10"),
+    (one_hot_whole_rows, "Y[y, :] = 1 sets whole rows"),
+    (one_hot_swapped_index, "Y[y, np.arange(m)] = 1, not Y[np.arange(m), y]"),
+    (one_hot_bool, "dtype bool"),
+    (one_hot_off_by_one, "column 0 (label y[0] = 3) should be 1 in row 3"),
+    (one_hot_no_return, "forget the `return`"),
+    (lambda y, k: np.zeros((k, len(y))), "all zeros"),
+])
+def test_one_hot_mistakes(fn, phrase, capsys):
+    assert_hint(check.one_hot, fn, phrase, capsys)
+
+
+# ----------------------------------------------------------------------------- relu
+
+
+def relu_in_place(Z):
+    Z[Z < 0] = 0
+    return Z
+
+
+@pytest.mark.parametrize("fn", [lambda Z: np.maximum(Z, 0), lambda Z: Z * (Z > 0), lambda Z: np.where(Z > 0, Z, 0)])
+def test_relu_right(fn, capsys):
+    assert_passes(check.relu, fn, capsys)
+
+
+@pytest.mark.parametrize("fn, phrase", [
+    (lambda Z: np.max(Z, 0), "np.max(Z, 0) takes the largest entry along axis 0"),
+    (lambda Z: np.max(Z), "a single number"),
+    (lambda Z: (Z > 0).astype(float), "ReLU's derivative"),
+    (lambda Z: np.minimum(Z, 0), "min(0, Z)"),
+    (lambda Z: np.abs(Z), "|Z|"),
+    (lambda Z: Z, "your output equals Z"),
+    (lambda Z: np.where(Z > 0, Z, 0.01 * Z), "leaky ReLU"),
+    (relu_in_place, "changed its input Z in place"),
+])
+def test_relu_mistakes(fn, phrase, capsys):
+    assert_hint(check.relu, fn, phrase, capsys)
+
+
+# ----------------------------------------------------------------------------- softmax
+
+
+def softmax_right(Z):
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))  # (k, m)
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_naive(Z):
+    E = np.exp(Z)
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_axis1(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def softmax_rows_transposed(Z):  # row-wise softmax of Z.T, returned as (m, k)
+    return softmax_axis1(Z.T)
+
+
+def softmax_whole_sum(Z):
+    E = np.exp(Z - Z.max())
+    return E / E.sum()
+
+
+def softmax_global_max(Z):
+    E = np.exp(Z - Z.max())
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_row_max(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_in_place(Z):
+    Z -= Z.max(axis=0, keepdims=True)
+    E = np.exp(Z)
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_no_keepdims_axis1(Z):  # (10, 7) / (10,) does not broadcast
+    E = np.exp(Z - Z.max(axis=0))
+    return E / E.sum(axis=1)
+
+
+def test_softmax_right(capsys):
+    assert_passes(check.softmax, softmax_right, capsys)
+    # without keepdims, axis=0 reductions broadcast correctly too
+    assert_passes(check.softmax, lambda Z: np.exp(Z - Z.max(0)) / np.exp(Z - Z.max(0)).sum(0), capsys)
+
+
+@pytest.mark.parametrize("fn, phrase", [
+    (softmax_naive, "your softmax returns nan/inf for z = [1000, 1001, 1002] — subtract the column max before exp"),
+    (softmax_axis1, "your columns don't sum to 1 — did you sum over axis=1 instead of axis=0?"),
+    (softmax_rows_transposed, "your output has shape (m, 10) = (7, 10); expected (10, m)"),
+    (softmax_whole_sum, "your whole matrix sums to 1"),
+    (softmax_global_max, "each column's own max"),
+    (softmax_row_max, "you subtracted each row's max (axis=1)"),
+    (softmax_in_place, "changed its input Z in place"),
+    (softmax_no_keepdims_axis1, "raised ValueError"),
+    (lambda Z: np.exp(Z), "without dividing by the column sums"),
+    (lambda Z: np.exp(Z - Z.max(0)), "your columns don't sum to 1 (they sum to"),
+    (lambda Z: np.exp(Z).sum(0), "shape (m,) = (7,)"),
+])
+def test_softmax_mistakes(fn, phrase, capsys):
+    assert_hint(check.softmax, fn, phrase, capsys)
+
+
+def test_softmax_broadcast_error_hint(capsys):
+    assert_hint(check.softmax, softmax_no_keepdims_axis1, "keepdims=True", capsys)
+
+
+# ----------------------------------------------------------------------------- cross_entropy
+
+
+def log_softmax(Z, axis=0):
+    shifted = Z - Z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def ce_right(Z, Y):
+    return float(-(Y * log_softmax(Z)).sum() / Y.shape[1])
+
+
+def ce_naive(Z, Y):  # log of a softmax without the max shift: overflows
+    A = np.exp(Z) / np.exp(Z).sum(axis=0, keepdims=True)
+    return -(Y * np.log(A)).sum() / Y.shape[1]
+
+
+def ce_log_of_softmax(Z, Y):  # stable softmax, but log(0) for a confidently wrong prediction
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    A = E / E.sum(axis=0, keepdims=True)
+    return -(Y * np.log(A)).sum() / Y.shape[1]
+
+
+def ce_clipped(Z, Y):
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    A = E / E.sum(axis=0, keepdims=True)
+    return -(Y * np.log(np.clip(A, 1e-12, 1))).sum() / Y.shape[1]
+
+
+def test_cross_entropy_right(capsys):
+    assert_passes(check.cross_entropy, ce_right, capsys)
+    assert_passes(check.cross_entropy, lambda Z, Y: np.mean(-np.sum(Y * log_softmax(Z), axis=0)), capsys)
+
+
+@pytest.mark.parametrize("fn, phrase", [
+    (lambda Z, Y: -(Y * log_softmax(Z)).sum(), "you forgot the 1/m"),
+    (lambda Z, Y: -(Y * log_softmax(Z)).mean(), "you divided by m * k"),
+    (lambda Z, Y: -(Y * log_softmax(Z)).sum() / Y.shape[0], "you divided by Y.shape[0]"),
+    (lambda Z, Y: (Y * log_softmax(Z)).sum() / Y.shape[1], "wrong sign"),
+    (lambda Z, Y: -(Y * log_softmax(Z, axis=1)).sum() / Y.shape[1], "wrong axis"),
+    (lambda Z, Y: -(Y * Z).sum() / Y.shape[1], "you left out the log-sum-exp"),
+    (lambda Z, Y: -(Y * log_softmax(Z)).sum() / Y.shape[1] / np.log(10), "you used log10"),
+    (lambda Z, Y: -(Y * np.log(Z)).sum() / Y.shape[1], "did you take the log of Z itself?"),
+    (lambda Z, Y: -(Y * log_softmax(Z)).sum(axis=0), "one loss per example"),
+    (ce_naive, "nan/inf for logits z = [1000, 1001, 1002]"),
+    (ce_log_of_softmax, "log(0) = -inf"),
+    (ce_clipped, "Clipping the probability"),
+])
+def test_cross_entropy_mistakes(fn, phrase, capsys):
+    assert_hint(check.cross_entropy, fn, phrase, capsys)
+
+
+# ----------------------------------------------------------------------------- backward
+
+
+def make_backward(*, scale=1.0, mask="Z1", transpose_dW2=False, db_axis=1, keepdims=True, sign=1.0,
+                  W2_transposed=True, dW1_transposed=False, db_mean=False):
+    """A backward pass with switches for the classic mistakes (the defaults are right)."""
+    def backward(params, cache, Y):
+        X, Z1, A1, A2 = cache["A0"], cache["Z1"], cache["A1"], cache["A2"]
+        m = Y.shape[1]
+        dZ2 = sign * scale * (A2 - Y) / m  # (10, m)
+        dW2 = A1 @ dZ2.T if transpose_dW2 else dZ2 @ A1.T  # (10, 10)
+        db2 = dZ2.mean(axis=db_axis, keepdims=keepdims) if db_mean else dZ2.sum(axis=db_axis, keepdims=keepdims)
+        W2 = params["W2"]
+        dA1 = (W2.T if W2_transposed else W2) @ dZ2  # (10, 10) @ (10, m) -> (10, m)
+        dZ1 = {"Z1": dA1 * (Z1 > 0), "none": dA1, "Z1 values": dA1 * Z1, "A1 values": dA1 * A1}[mask]
+        dW1 = X @ dZ1.T if dW1_transposed else dZ1 @ X.T  # (10, m) @ (m, 784) -> (10, 784)
+        db1 = dZ1.sum(axis=db_axis, keepdims=keepdims)
+        return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+    return backward
+
+
+def backward_in_place(params, cache, Y):
+    dZ2 = cache["A2"]
+    dZ2 -= Y
+    dZ2 /= Y.shape[1]
+    dZ1 = (params["W2"].T @ dZ2) * (cache["Z1"] > 0)
+    return {"dW2": dZ2 @ cache["A1"].T, "db2": dZ2.sum(1, keepdims=True),
+            "dW1": dZ1 @ cache["A0"].T, "db1": dZ1.sum(1, keepdims=True)}
+
+
+def test_backward_right(capsys):
+    import mathnn
+
+    assert_passes(check.backward, make_backward(), capsys)
+    assert_passes(check.backward, mathnn.backward, capsys)
+
+
+@pytest.mark.parametrize("fn, phrase", [
+    (make_backward(scale=8.0), "dW2 is m times too large: did you forget the 1/m"),
+    (make_backward(mask="none"),
+     "dW1 has the right shape but wrong values: did you forget the ReLU mask (Z1 > 0)?"),
+    (make_backward(mask="Z1 values"), "you multiplied by Z1 itself"),
+    (make_backward(mask="A1 values"), "you multiplied by A1 = relu(Z1)"),
+    (make_backward(W2_transposed=False), "did you use W2 without the transpose?"),
+    (make_backward(transpose_dW2=True), "dW2 is transposed"),
+    (make_backward(dW1_transposed=True), "dW1 has shape (784, 10), the transpose of W1's"),
+    (make_backward(db_axis=1, keepdims=False), "db2 has shape (10,): keep it a column"),
+    (make_backward(db_axis=0), "db2 has shape (1, m): you summed over axis=0"),
+    (make_backward(db_mean=True), "db2 is m times too small"),
+    (make_backward(sign=-1.0), "dW2 has the wrong sign"),
+    (backward_in_place, "changed cache['A2'] in place"),
+    (lambda params, cache, Y: {"dW1": 0}, "no key 'dW2', 'db2', 'db1'"),
+    (lambda params, cache, Y: cache["X"], "KeyError"),
+])
+def test_backward_mistakes(fn, phrase, capsys):
+    assert_hint(check.backward, fn, phrase, capsys)
+
+
+def test_backward_db_not_summed(capsys):
+    def fn(params, cache, Y):
+        grads = make_backward()(params, cache, Y)
+        grads["db2"] = (cache["A2"] - Y) / Y.shape[1]  # (10, m): not summed over the batch
+        return grads
+
+    assert_hint(check.backward, fn, "db2 has shape (10, m): sum dZ2 over the batch axis", capsys)
+
+
+def test_backward_reports_every_wrong_gradient(capsys):
+    ok, out = verdict(check.backward, make_backward(scale=8.0), capsys)
+    assert not ok and "4 of 4 gradients are wrong" in out
+    for key in ("dW2", "db2", "dW1", "db1"):
+        assert f"{key} is m times too large" in out
+
+
+# ----------------------------------------------------------------------------- sgd_step
+
+
+def sgd_right(params, grads, lr):
+    for key, p in params.items():
+        p -= lr * grads["d" + key]
+
+
+def sgd_rebinds(params, grads, lr):
+    for key, p in params.items():
+        p = p - lr * grads["d" + key]  # noqa: F841 (the mistake under test)
+
+
+def sgd_replaces(params, grads, lr):
+    for key in params:
+        params[key] = params[key] - lr * grads["d" + key]
+
+
+def sgd_returns(params, grads, lr):
+    return {key: p - lr * grads["d" + key] for key, p in params.items()}
+
+
+def sgd_weights_only(params, grads, lr):
+    for key in ("W1", "W2"):
+        params[key] -= lr * grads["d" + key]
+
+
+def sgd_scales_grads(params, grads, lr):
+    for key, p in params.items():
+        g = grads["d" + key]
+        g *= lr
+        p -= g
+
+
+def test_sgd_step_right(capsys):
+    import mathnn
+
+    assert_passes(check.sgd_step, sgd_right, capsys)
+    assert_passes(check.sgd_step, lambda params, grads, lr: mathnn.SGD(params, lr).step(grads), capsys)
+
+    def slice_assign(params, grads, lr):
+        for key, p in params.items():
+            p[...] = p - lr * grads["d" + key]
+
+    assert_passes(check.sgd_step, slice_assign, capsys)
+
+
+def sgd_with(update):
+    def step(params, grads, lr):
+        for key, p in params.items():
+            p[...] = update(p, grads["d" + key], lr)
+    return step
+
+
+@pytest.mark.parametrize("fn, phrase", [
+    (sgd_rebinds, "params not changed in place (you rebound a local name: use p -= lr * g or p[...] = ...)"),
+    (sgd_replaces, "was replaced by a new array"),
+    (sgd_returns, "you returned new parameters"),
+    (sgd_weights_only, "params['b1'], params['b2'] did not change"),
+    (sgd_with(lambda p, g, lr: p + lr * g), "moved uphill"),
+    (sgd_with(lambda p, g, lr: p - g), "the step ignores lr"),
+    (sgd_with(lambda p, g, lr: p - 0.1 * g), "hard-code a learning rate"),
+    (sgd_scales_grads, "you changed grads['dW1'] in place"),
+    (lambda params, grads, lr: params["dW1"], "KeyError"),
+    (lambda params, grads: None, "TypeError"),
+])
+def test_sgd_step_mistakes(fn, phrase, capsys):
+    assert_hint(check.sgd_step, fn, phrase, capsys)
+
+
+def test_checkers_never_raise_on_odd_outputs(capsys):
+    for checker, fn in [(check.softmax, lambda Z: "oops"), (check.relu, lambda Z: [[1, 2], [3]]),
+                        (check.cross_entropy, lambda Z, Y: "x"), (check.backward, lambda p, c, Y: [1]),
+                        (check.one_hot, lambda y, k: 1 / 0)]:
+        ok, out = verdict(checker, fn, capsys)
+        assert ok is False and out.startswith("✗"), out
