@@ -70,8 +70,8 @@ def check_array(func_name, name, value, axes, dims):
         hint = ""
         if len(shape) == 1 and len(axes) == 2 and axes[1] == 1:
             hint = f" (a 1-D array broadcasts silently; use {name}.reshape(-1, 1))"
-        elif len(shape) == 2 and len(axes) == 2 and shape[::-1] == tuple(
-            a if type(a) is int else dims.get(a, -1) for a in axes
+        elif len(shape) == 2 and len(axes) == 2 and all(
+            size == (a if type(a) is int else dims.get(a, size)) for a, size in zip(axes, shape[::-1])
         ):
             hint = f" (transposed? try {name}.T)"
         raise ShapeError(

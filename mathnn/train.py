@@ -18,6 +18,7 @@ from mathnn.batches import minibatches, one_hot
 from mathnn.layers import nll
 from mathnn.network import backward, forward, num_layers
 from mathnn.optim import make_optimizer
+from mathnn.shapes import shapes
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -44,12 +45,14 @@ class History:
         return asdict(self)
 
 
+@shapes(params="layers", X="n0 m", y="m")
 def evaluate(params, X, y):
     """Mean cross-entropy loss and accuracy on X (n0, m), labels y (m,)."""
     A, cache = forward(params, X)
     return nll(cache["log_A"], one_hot(y, A.shape[0])), float((A.argmax(axis=0) == y).mean())
 
 
+@shapes(params="layers", X="n0 m", y="m", X_val="n0 m_val", y_val="m_val")
 def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
         num_epochs=5, batch_size=128, lr_schedule=None, callback=None):
     """Train params in place on X (n0, m), y (m,); return a History.
@@ -57,6 +60,8 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
     rng: ``np.random.Generator`` for the shuffling. optimizer: "sgd", "momentum",
     "adam" or an optimizer object. lr_schedule: optional ``epoch -> lr`` (epochs from 0).
     callback(history): called after every epoch (and on divergence), e.g. a live plot.
+
+    The shapes are checked once, here; the calls inside the loop are not re-checked.
     """
     opt = make_optimizer(optimizer, params, lr) if isinstance(optimizer, str) else optimizer
     Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0]).astype(X.dtype)
