@@ -1,7 +1,7 @@
 """Self-checks for the exercises: run *your* function, compare it with mathnn's, get a hint.
 
     from mathnn import check
-    check.softmax(my_softmax)  # prints "✓ softmax: all 8 checks passed" or "✗ softmax: <what to fix>"
+    check.softmax(my_softmax)  # prints "✓ softmax: all 10 checks passed" or "✗ softmax: <what to fix>"
 
 Each checker feeds your function a few crafted inputs (random ones from
 ``np.random.default_rng(0)`` and edge cases such as huge logits) and compares its answer
