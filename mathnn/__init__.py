@@ -1,5 +1,6 @@
 """mathnn: the helper package of the mathnn course. Every function here is derived in a lesson."""
 
+from mathnn import check
 from mathnn.batches import minibatches, one_hot
 from mathnn.data import MNISTError, load_mnist
 from mathnn.gradcheck import grad_check, numerical_gradient, print_grad_table, rel_error
