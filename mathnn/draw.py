@@ -1,0 +1,284 @@
+"""Draw a digit: turn a drawing into an MNIST-style input column, and a drawing pad for JupyterLab.
+
+MNIST's digits were made in three steps (LeCun et al.): the ink was scaled to fit a
+20 x 20 box, keeping its aspect ratio, with anti-aliasing (so edges became grey);
+the 20 x 20 box was then placed in a 28 x 28 field so that the centre of mass of the
+ink sits at the centre of the field. :func:`preprocess` repeats these steps for any
+grayscale drawing (ink > 0, background 0), so the network sees what it was trained on:
+
+    x = preprocess(image)          # (784, 1) float32 in [0, 1], or None for a blank image
+    probs, _ = forward(params, x)  # (10, 1)
+
+The centre of mass of an MNIST digit, in pixel indices (row, column), is within half a
+pixel of (14, 14): the shift was by whole pixels. ``preprocess`` does the same.
+
+:class:`DrawingPad` is a thin layer on top: an ipycanvas canvas that records the mouse
+strokes, redraws them with :func:`render_strokes`, and shows the prediction after each
+stroke. Everything it computes is also callable without a mouse.
+"""
+
+import io
+
+import numpy as np
+
+BOX = 20  # the longer side of the digit after scaling, in pixels
+FIELD = 28  # the output is FIELD x FIELD
+CENTER = 14.0  # target centre of mass (row, column) in pixel indices, as in MNIST
+
+
+def area_matrix(n_in, n_out):
+    """Resampling weights R (n_out, n_in): row i averages the input over output pixel i's footprint.
+
+    Output pixel i covers the input interval [i s, (i + 1) s) with s = n_in / n_out; R[i, j]
+    is the length of the overlap of that interval with input pixel j = [j, j + 1), divided by s.
+    Every row sums to 1, so ``R @ a`` is an area average: anti-aliased when shrinking
+    (s > 1), piecewise constant when enlarging (s < 1).
+    """
+    s = n_in / n_out
+    lo = (np.arange(n_out) * s)[:, None]  # (n_out, 1) footprint starts
+    j = np.arange(n_in)[None, :]  # (1, n_in) input pixel starts
+    overlap = np.minimum(lo + s, j + 1) - np.maximum(lo, j)  # (n_out, n_in)
+    return np.clip(overlap, 0, None) / s
+
+
+def resize(a, shape):
+    """Resize a 2-D array a (h, w) to ``shape`` (h2, w2) by area averaging: R_rows @ a @ R_cols.T."""
+    h2, w2 = shape
+    R_rows = area_matrix(a.shape[0], h2)  # (h2, h)
+    R_cols = area_matrix(a.shape[1], w2)  # (w2, w)
+    return R_rows @ a @ R_cols.T  # (h2, h) @ (h, w) @ (w, w2) -> (h2, w2)
+
+
+def center_of_mass(a):
+    """Centre of mass (row, column) of a 2-D array of non-negative weights, in pixel indices."""
+    a = np.asarray(a, dtype=np.float64)
+    total = a.sum()
+    rows = a.sum(axis=1) @ np.arange(a.shape[0]) / total
+    cols = a.sum(axis=0) @ np.arange(a.shape[1]) / total
+    return float(rows), float(cols)
+
+
+def bounding_box(a, threshold=0.0):
+    """(top, bottom, left, right) of the pixels > threshold, bottom/right exclusive; None if there are none."""
+    ink = np.asarray(a) > threshold
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def preprocess(image, threshold=0.05):
+    """A grayscale drawing (H, W), ink > 0 on a 0 background, as an MNIST input column (784, 1).
+
+    1. scale the ink to [0, 1] (divide by its maximum; any dtype, e.g. uint8 0-255);
+    2. crop to the bounding box of the pixels brighter than ``threshold`` (faint specks
+       below it don't stretch the box);
+    3. resize by area averaging so that the longer side is 20 px, keeping the aspect ratio;
+    4. paste into a 28 x 28 field, shifted by whole pixels so the centre of mass lands
+       within half a pixel of (14, 14). If that would push ink over the edge (a very
+       lopsided drawing), the box is moved back just enough to stay inside the field.
+
+    Returns float32 (784, 1) in [0, 1], row-major like ``load_mnist``, or None when the
+    image is blank (no ink at all): there is nothing to read.
+    """
+    a = np.asarray(image)
+    if a.ndim != 2:
+        raise ValueError(f"preprocess() needs a 2-D grayscale image (H, W), got shape {a.shape}")
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        raise ValueError("preprocess(): the image contains NaN or infinite values")
+    a = np.clip(a, 0, None)
+    peak = a.max() if a.size else 0.0
+    if peak <= 0:
+        return None  # blank: no ink
+    a /= peak  # (1)
+    top, bottom, left, right = bounding_box(a, threshold)  # (2)
+    crop = a[top:bottom, left:right]
+    h, w = crop.shape
+    scale = BOX / max(h, w)  # (3)
+    h2, w2 = max(1, round(h * scale)), max(1, round(w * scale))
+    small = np.clip(resize(crop, (h2, w2)), 0, 1)
+    row, col = center_of_mass(small)  # (4)
+    dy = int(np.clip(np.rint(CENTER - row), 0, FIELD - h2))
+    dx = int(np.clip(np.rint(CENTER - col), 0, FIELD - w2))
+    field = np.zeros((FIELD, FIELD))
+    field[dy:dy + h2, dx:dx + w2] = small
+    return field.reshape(FIELD * FIELD, 1).astype(np.float32)
+
+
+def render_strokes(strokes, size=(280, 280), width=20.0):
+    """Rasterize strokes (lists of (x, y) points, x to the right, y down) as an anti-aliased image.
+
+    Each stroke is a polyline drawn with a round pen of diameter ``width``; a stroke of one
+    point is a dot. Returns float64 (height, width) = ``size`` with ink 1 on a 0 background:
+    a pixel's ink is 1 within width/2 of the line (distance from its centre), fading to 0
+    over one pixel.
+    """
+    height, width_px = size
+    image = np.zeros((height, width_px))
+    r = width / 2
+    for stroke in strokes:
+        pts = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        if len(pts) == 0:
+            continue
+        segments = zip(pts[:-1], pts[1:]) if len(pts) > 1 else [(pts[0], pts[0])]
+        for p, q in segments:
+            x0 = max(int(np.floor(min(p[0], q[0]) - r - 1)), 0)
+            x1 = min(int(np.ceil(max(p[0], q[0]) + r + 1)), width_px)
+            y0 = max(int(np.floor(min(p[1], q[1]) - r - 1)), 0)
+            y1 = min(int(np.ceil(max(p[1], q[1]) + r + 1)), height)
+            if x0 >= x1 or y0 >= y1:
+                continue
+            ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5  # pixel centres
+            d = q - p
+            length2 = d @ d
+            t = 0.0 if length2 == 0 else np.clip(((xs - p[0]) * d[0] + (ys - p[1]) * d[1]) / length2, 0, 1)
+            dist = np.hypot(xs - (p[0] + t * d[0]), ys - (p[1] + t * d[1]))
+            ink = np.clip(r + 0.5 - dist, 0, 1)
+            np.maximum(image[y0:y1, x0:x1], ink, out=image[y0:y1, x0:x1])
+    return image
+
+
+def predict_proba(params, x):
+    """Softmax probabilities (10,) of one input column x (784, 1)."""
+    from mathnn.network import forward
+
+    A, _ = forward(params, x)  # (10, 1)
+    return A[:, 0]
+
+
+def chart_png(x, probs, title=None):
+    """PNG bytes: the 28 x 28 input the network sees, and its 10 probabilities as bars."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.6, 2.4))
+    ax_img, ax_bar = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.8]})
+    ax_img.imshow(np.zeros((FIELD, FIELD)) if x is None else x.reshape(FIELD, FIELD), cmap="gray_r", vmin=0, vmax=1)
+    ax_img.set_title("what the network sees", fontsize=9)
+    ax_img.set_xticks([])
+    ax_img.set_yticks([])
+    probs = np.zeros(10) if probs is None else np.asarray(probs)
+    colors = ["lightgray"] * 10
+    if probs.any():
+        colors[int(probs.argmax())] = "crimson"
+    ax_bar.bar(np.arange(10), probs, color=colors)
+    ax_bar.set(xticks=range(10), ylim=(0, 1), xlabel="digit", title=title or "softmax probabilities")
+    ax_bar.title.set_fontsize(9)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+class DrawingPad:
+    """A drawing pad (ipycanvas) that reads the digit with ``params`` after every stroke.
+
+        pad = DrawingPad(params)
+        pad            # in a notebook cell: the canvas, a Clear button, the prediction and its chart
+
+    The mouse handlers only record points and draw them; ``update()`` renders the strokes
+    with :func:`render_strokes`, runs :func:`preprocess` and the network, and refreshes the
+    prediction text and the chart. Without a mouse, drive it with ``mouse_down``,
+    ``mouse_move`` and ``mouse_up`` (or set ``strokes`` and call ``update()``).
+    Errors inside the handlers are shown in the pad's own output area, not swallowed.
+    """
+
+    def __init__(self, params, size=280, width=20.0):
+        import ipywidgets as widgets
+        from ipycanvas import Canvas
+
+        self.params, self.size, self.width = params, size, width
+        self.strokes = []
+        self.drawing = False
+        self.probs = None
+        self.canvas = Canvas(width=size, height=size,
+                             layout=widgets.Layout(width=f"{size}px", height=f"{size}px", border="1px solid #888"))
+        self.canvas.add_class("mathnn-draw-canvas")
+        self.clear_button = widgets.Button(description="Clear", icon="eraser")
+        self.clear_button.add_class("mathnn-draw-clear")
+        self.prediction = widgets.HTML()
+        self.prediction.add_class("mathnn-draw-prediction")
+        self.chart = widgets.Image(format="png")
+        self.chart.add_class("mathnn-draw-chart")
+        self.log = widgets.Output()  # handler errors are shown here
+        capture = self.log.capture()
+        self.canvas.on_mouse_down(capture(self.mouse_down))
+        self.canvas.on_mouse_move(capture(self.mouse_move))
+        self.canvas.on_mouse_up(capture(self.mouse_up))
+        self.canvas.on_mouse_out(capture(self.mouse_up))
+        self.canvas.on_client_ready(capture(self.redraw))
+        self.clear_button.on_click(capture(self.clear))
+        self.widget = widgets.VBox([
+            widgets.HBox([widgets.VBox([self.canvas, self.clear_button]),
+                          widgets.VBox([self.prediction, self.chart], layout=widgets.Layout(margin="0 0 0 16px"))]),
+            self.log,
+        ])
+        self.redraw()
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _pen(self):
+        self.canvas.stroke_style = self.canvas.fill_style = "black"
+        self.canvas.line_width = self.width
+        self.canvas.line_cap = self.canvas.line_join = "round"
+
+    def mouse_down(self, x, y):
+        self.drawing = True
+        self.strokes.append([(x, y)])
+        self.canvas.fill_circle(x, y, self.width / 2)
+
+    def mouse_move(self, x, y):
+        if not self.drawing:
+            return
+        (x0, y0) = self.strokes[-1][-1]
+        self.strokes[-1].append((x, y))
+        self.canvas.stroke_line(x0, y0, x, y)
+
+    def mouse_up(self, x, y):
+        if self.drawing:
+            self.drawing = False
+            self.update()
+
+    def redraw(self):
+        """Repaint the canvas from the recorded strokes (also when a new view connects)."""
+        from ipycanvas import hold_canvas
+
+        with hold_canvas():
+            self.canvas.clear()
+            self.canvas.fill_style = "white"
+            self.canvas.fill_rect(0, 0, self.size, self.size)
+            self._pen()
+            for stroke in self.strokes:
+                self.canvas.fill_circle(*stroke[0], self.width / 2)
+                if len(stroke) > 1:
+                    self.canvas.stroke_lines(stroke)
+
+    def clear(self, _button=None):
+        self.strokes = []
+        self.drawing = False
+        self.redraw()
+        self.update()
+
+    def image(self):
+        """The drawing as a (size, size) array, ink 1 on 0."""
+        return render_strokes(self.strokes, (self.size, self.size), self.width)
+
+    def update(self):
+        """Read the drawing: preprocess, predict, refresh the text and the chart."""
+        x = preprocess(self.image())
+        if x is None:
+            self.probs = None
+            self.prediction.value = "<b>draw a digit</b> in the box (hold the mouse button down)"
+        else:
+            self.probs = predict_proba(self.params, x)
+            digit = int(self.probs.argmax())
+            self.prediction.value = (f"<span style='font-size: 1.4em'>prediction: <b>{digit}</b></span> "
+                                     f"({self.probs[digit]:.0%} sure)")
+        self.chart.value = chart_png(x, self.probs)
+
+    @property
+    def predicted(self):
+        """The predicted digit, or None when the pad is blank."""
+        return None if self.probs is None else int(self.probs.argmax())

@@ -1,0 +1,257 @@
+"""Driving JupyterLab from Playwright: the server handle, one open notebook, and the waits.
+
+Used by conftest.py (fixtures) and the browser tests. Facts it relies on are in
+/work/shared/notes/jupyter-testing.md of the project's notes: Run All by menu command id,
+idle = no [*] prompt + idle execution indicator + "| Idle" in the status bar 400 ms apart.
+"""
+
+import json
+import os
+import re
+import socket
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path(os.environ.get("MATHNN_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+RUN_ALL_TIMEOUT = 120  # seconds for Run All of one notebook
+SERVER_TIMEOUT = 90  # seconds for JupyterLab to start
+
+# User settings: no news/update toast over the page, no autosave (the tests must never rewrite a
+# notebook), every cell in the DOM (no virtual scrolling) so that every output can be checked.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                        "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+
+
+def browser_required():
+    return os.environ.get("MATHNN_REQUIRE_BROWSER", "") not in ("", "0")
+
+
+def skip_or_fail(reason):
+    """Skip (saying why) on a learner's machine; fail in CI, where MATHNN_REQUIRE_BROWSER=1."""
+    if browser_required():
+        pytest.fail(f"{reason} (MATHNN_REQUIRE_BROWSER is set, so this is a failure)", pytrace=False)
+    pytest.skip(f"{reason}; install it with: apt-get install -y chromium")
+
+
+def notebook_paths():
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children_of(pid):
+    """PIDs of the direct children of pid (kernels run in their own sessions, so killpg misses them)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+class Server:
+    """A running JupyterLab: its URL, token, and a tiny REST client."""
+
+    def __init__(self, port, token, proc, log_path):
+        self.base = f"http://127.0.0.1:{port}"
+        self.token, self.proc, self.log_path = token, proc, log_path
+
+    def api(self, path, method="GET"):
+        request = urllib.request.Request(f"{self.base}/api/{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def url(self, path):
+        return f"{self.base}/lab/tree/{path}?reset&token={self.token}"
+
+    def shutdown_kernels(self):
+        """Delete every session and kernel: the next notebook gets a fresh kernel."""
+        for session in self.api("sessions"):
+            self.api(f"sessions/{session['id']}", method="DELETE")
+        for kernel in self.api("kernels"):
+            self.api(f"kernels/{kernel['id']}", method="DELETE")
+
+    def log_tail(self, n=40):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no log)"
+
+
+class Lab:
+    """One notebook open in JupyterLab in a fresh browser context, with a fresh kernel."""
+
+    def __init__(self, page, server):
+        self.page, self.server = page, server
+
+    # --- opening and running ----------------------------------------------------------
+
+    def open(self, relpath):
+        self.server.shutdown_kernels()
+        page = self.page
+        page.goto(self.server.url(relpath), wait_until="domcontentloaded", timeout=60_000)
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+        # a notebook without a kernelspec asks which kernel to use: take the default
+        dialog = page.locator(".jp-Dialog .jp-mod-accept")
+        try:
+            dialog.wait_for(timeout=2_000)
+            dialog.click()
+        except Exception:  # no dialog: the usual case
+            pass
+        # more room for the notebook: collapse the file browser
+        page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+        self.wait_idle(timeout=60)
+
+    def menu(self, menu_label, command):
+        """Click a top menu, then one of its entries by command id."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu_label}$")).click()
+        self.page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
+
+    def run_all(self, timeout=RUN_ALL_TIMEOUT):
+        self.menu("Run", "runmenu:run-all")
+        # the first cell is queued or running before we wait for the end
+        self.page.wait_for_function(
+            """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                     .some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))""", timeout=30_000)
+        self.wait_idle(timeout=timeout)
+
+    def wait_idle(self, timeout=60):
+        """Wait until no cell is queued or running and the kernel is idle, and still is 400 ms later."""
+        predicate = """() => {
+            if ([...document.querySelectorAll('.jp-InputArea-prompt')].some(e => e.textContent.includes('[*]')))
+                return false;
+            const indicator = document.querySelector('.jp-Notebook-ExecutionIndicator');
+            if (indicator && indicator.getAttribute('data-status') !== 'idle') return false;
+            const status = [...document.querySelectorAll('#jp-main-statusbar *')]
+                .some(e => e.childElementCount === 0 && /\\|\\s*Idle/.test(e.textContent));
+            return status;
+        }"""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(deadline - time.monotonic(), 0.1)
+            self.page.wait_for_function(predicate, timeout=remaining * 1000)
+            self.page.wait_for_timeout(400)
+            if self.page.evaluate(predicate):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the kernel did not stay idle within {timeout} s")
+
+    # --- reading the page -------------------------------------------------------------
+
+    def prompts(self):
+        """The execution prompts of all code cells, e.g. ['[1]:', '[2]:', ...]."""
+        return self.page.eval_on_selector_all(".jp-CodeCell .jp-InputArea-prompt",
+                                              "els => els.map(e => e.textContent.trim())")
+
+    def errors(self):
+        """Texts of error outputs and of stderr outputs that hold a traceback."""
+        texts = self.page.eval_on_selector_all(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
+            "els => els.map(e => e.textContent)")
+        return [t for t in texts if "Traceback" in t or re.search(r"^\w*(Error|Exception)\b", t, re.M)]
+
+    def stderr(self):
+        return self.page.eval_on_selector_all(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
+            "els => els.map(e => e.textContent)")
+
+    def images(self):
+        """The src of every PNG image in an output (cell outputs and Output widgets)."""
+        return self.page.eval_on_selector_all(".jp-OutputArea-output img",
+                                              "els => els.map(e => e.getAttribute('src') || '')")
+
+    # --- screenshots ------------------------------------------------------------------
+
+    def screenshot_notebook(self, name, max_height=15_000):
+        """A screenshot of the whole notebook: make the window as tall as the notebook, then shoot."""
+        page = self.page
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        size = page.viewport_size
+        height = page.evaluate("""() => {
+            const outer = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+            outer.scrollTop = 0;
+            return outer.scrollHeight + outer.getBoundingClientRect().top;
+        }""")
+        page.set_viewport_size({"width": size["width"], "height": min(int(height) + 100, max_height)})
+        page.wait_for_timeout(500)  # let JupyterLab lay out the taller window
+        page.evaluate("""() => document.querySelector(
+            '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer').scrollTop = 0""")
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path))
+        page.set_viewport_size(size)
+        page.wait_for_timeout(300)
+        return path
+
+    def screenshot(self, locator, name):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        locator.scroll_into_view_if_needed()
+        path = ARTIFACTS / f"{name}.png"
+        locator.screenshot(path=str(path))
+        return path
+
+
+class NotebookRunner:
+    """Opens and runs one notebook at a time; the tests of that notebook share its page.
+
+    ``run(path)`` returns the :class:`Lab` of ``path`` after Run All. The first call for a
+    notebook closes the previous one (its browser context and its kernel), opens this one
+    with a fresh kernel, runs it, and saves the screenshot ``NN_name.png``; later calls for
+    the same notebook return the same page (or fail again if Run All failed).
+    """
+
+    def __init__(self, browser, server):
+        self.browser, self.server = browser, server
+        self.name = self.context = self.lab = self.error = None
+
+    def run(self, path):
+        if self.name == path.name:
+            if self.error:
+                pytest.fail(f"Run All of {path.name} failed earlier: {self.error}", pytrace=False)
+            return self.lab
+        self.close()
+        self.name = path.name
+        self.context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.context.set_default_timeout(30_000)
+        self.lab = Lab(self.context.new_page(), self.server)
+        try:
+            self.lab.open(path.relative_to(ROOT).as_posix())
+            self.lab.run_all()
+        except Exception as e:
+            self.error = f"{type(e).__name__}: {e}"
+            raise
+        finally:
+            try:
+                self.lab.screenshot_notebook(path.stem)
+            except Exception as e:  # a missing screenshot must not hide the real failure
+                print(f"could not save the screenshot of {path.name}: {e}")
+        return self.lab
+
+    def close(self):
+        if self.context is not None:
+            self.context.close()
+        self.name = self.context = self.lab = self.error = None
+        try:
+            self.server.shutdown_kernels()
+        except OSError:
+            pass
