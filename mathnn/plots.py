@@ -31,6 +31,7 @@ class LiveCurve:
     def __init__(self, title="learning curve", figsize=(9, 3.2), display=True):
         self.fig = Figure(figsize=figsize)
         self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)
+        self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.8, wspace=0.25)  # fixed: redraws stay cheap
         self.title = title
         self.runs = {}  # label -> History
         self.handle = None
@@ -70,7 +71,6 @@ class LiveCurve:
             ax.grid(alpha=0.3)
         self.fig.suptitle(self.title + ("\n" + "; ".join(notes) if notes else ""), fontsize=10,
                           color="crimson" if notes else "black")
-        self.fig.tight_layout()
         if self.handle is not None:
             self.handle.update(self._image())
 
