@@ -224,11 +224,19 @@ class NotebookRunner:
         self.browser, self.server = browser, server
         self.name = self.context = self.lab = self.error = None
 
-    def run(self, path):
-        if self.name == path.name:
-            if self.error:
-                pytest.fail(f"Run All of {path.name} failed earlier: {self.error}", pytrace=False)
-            return self.lab
+    def run(self, path, require_clean=True):
+        """The page of ``path`` after Run All. With require_clean, fail at once if Run All showed an error:
+        the checks that follow it (widgets, interactions) would only fail for the same reason."""
+        if self.name != path.name:
+            self._open_and_run(path)
+        if self.error:
+            pytest.fail(f"Run All of {path.name} failed earlier: {self.error}", pytrace=False)
+        if require_clean and self.lab.errors():
+            pytest.fail(f"Run All of {path.name} stopped at an error output "
+                        f"(see test_run_all_without_errors[{path.stem}])", pytrace=False)
+        return self.lab
+
+    def _open_and_run(self, path):
         self.close()
         self.name = path.name
         self.context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -245,7 +253,6 @@ class NotebookRunner:
                 self.lab.screenshot_notebook(path.stem)
             except Exception as e:  # a missing screenshot must not hide the real failure
                 print(f"could not save the screenshot of {path.name}: {e}")
-        return self.lab
 
     def close(self):
         if self.context is not None:

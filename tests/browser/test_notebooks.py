@@ -56,7 +56,7 @@ def wait_for_new_image(locator, old_digest, timeout):
 
 @pytest.mark.parametrize("notebook", ALL, ids=ids(ALL))
 def test_run_all_without_errors(notebooks, notebook):
-    lab = notebooks.run(notebook)
+    lab = notebooks.run(notebook, require_clean=False)
     errors = lab.errors()
     assert not errors, f"{notebook.name} shows {len(errors)} error output(s); the first:\n{errors[0]}"
     assert "Error displaying widget" not in lab.page.inner_text(".jp-NotebookPanel:not(.lm-mod-hidden)")
@@ -158,7 +158,8 @@ def test_training_panel(notebooks, notebook):
     set_lr(panel, 10)
     init.select_option("normal")
     text = train(lab, panel, f"{notebook.stem}_panel_2_lr10_normal")
-    assert "diverged at epoch" in text, text
+    assert "diverged at epoch" in text, (
+        f"lr=10 with N(0, 1) weights did not show the 'diverged at epoch ...' message; the panel says:\n{text}")
     assert not lab.errors()
 
 
