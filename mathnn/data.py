@@ -44,11 +44,14 @@ class MNISTError(RuntimeError):
     """MNIST is missing, truncated, corrupt, or could not be downloaded."""
 
 
-def parse_idx(raw, name="IDX data"):
+ADVICE = "Delete it and download it again."  # what to do about a bad file in the cache
+
+
+def parse_idx(raw, name="IDX data", advice=ADVICE):
     """Parse decompressed IDX bytes into a uint8 array of the shape its header gives.
 
     Raises MNISTError for a wrong magic number, a short header, or a data length
-    that differs from what the header promises.
+    that differs from what the header promises. ``name`` and ``advice`` go into the message.
     """
     if len(raw) < 4:
         raise MNISTError(f"{name} is truncated: {len(raw)} bytes, not even an IDX header")
@@ -56,7 +59,7 @@ def parse_idx(raw, name="IDX data"):
     if zero0 != 0 or zero1 != 0 or type_code != 0x08 or not 1 <= ndim <= 3:
         raise MNISTError(
             f"{name} has the wrong magic number 0x{raw[:4].hex()}; an MNIST IDX file starts "
-            f"with 0x00000801 (labels) or 0x00000803 (images). Is it really an MNIST file?"
+            f"with 0x00000801 (labels) or 0x00000803 (images). Is it really an MNIST file? {advice}".rstrip()
         )
     header_len = 4 + 4 * ndim
     if len(raw) < header_len:
@@ -67,26 +70,27 @@ def parse_idx(raw, name="IDX data"):
         problem = "truncated" if len(raw) < expected else "longer than its header says"
         raise MNISTError(
             f"{name} is {problem}: its header promises shape {shape}, i.e. {expected:,} bytes, "
-            f"but it has {len(raw):,}. Delete it and download it again."
+            f"but it has {len(raw):,}. {advice}".rstrip()
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(shape)
 
 
-def read_idx_gz(path, sha256=None):
-    """Decompress and parse one .gz IDX file; check its SHA-256 when given."""
+def read_idx_gz(path, sha256=None, name=None, advice=ADVICE):
+    """Decompress and parse one .gz IDX file; check its SHA-256 when given.
+
+    ``name`` (default: the path) and ``advice`` go into the error messages.
+    """
     path = Path(path)
+    name = str(path) if name is None else name
     try:
         with gzip.open(path, "rb") as f:
             raw = f.read()
     except (EOFError, OSError, zlib.error) as e:
-        raise MNISTError(
-            f"{path} is truncated or not a valid gzip file ({e}). Delete it and download it again."
-        ) from e
-    array = parse_idx(raw, name=str(path))
+        raise MNISTError(f"{name} is truncated or not a valid gzip file ({e}). {advice}".rstrip()) from e
+    array = parse_idx(raw, name=name, advice=advice)
     if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
         raise MNISTError(
-            f"{path} fails its SHA-256 check: it is corrupt or not the official MNIST file. "
-            f"Delete it and download it again."
+            f"{name} fails its SHA-256 check: it is corrupt or not the official MNIST file. {advice}".rstrip()
         )
     return array
 
@@ -103,26 +107,37 @@ def search_dirs(root=None):
 def download(filename, dest_dir, mirrors=None, progress=True):
     """Fetch one file into dest_dir, trying each mirror in turn; return its path.
 
-    The bytes go to a temporary file in dest_dir, are verified (gzip, IDX header,
-    SHA-256), and only then renamed into place. Raises MNISTError listing every
-    mirror's failure when none works.
+    The bytes go to a temporary file in dest_dir, are checked (all the bytes the
+    server announced arrived; gzip, IDX header, SHA-256), and only then renamed into
+    place. Raises MNISTError listing every mirror's failure when none works.
     """
     from tqdm.auto import tqdm
 
     dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MNISTError(f"cannot create the folder {dest_dir} to download into: {e}") from e
     errors = []
     for mirror in mirrors or MIRRORS:
         url = mirror + filename
-        fd, tmp = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=dest_dir)
         try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=dest_dir)
+        except OSError as e:
+            raise MNISTError(f"cannot write to {dest_dir} to download into it: {e}") from e
+        try:
+            received = 0
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
                 total = int(response.headers.get("Content-Length") or 0) or None
                 with tqdm(total=total, unit="B", unit_scale=True, desc=filename, disable=not progress) as bar:
                     while chunk := response.read(1 << 16):
                         out.write(chunk)
+                        received += len(chunk)
                         bar.update(len(chunk))
-            read_idx_gz(tmp, SHA256[filename])
+            # urllib returns a short body without complaint when the connection drops
+            if total is not None and received != total:
+                raise MNISTError(f"download interrupted: received {received:,} of {total:,} bytes")
+            read_idx_gz(tmp, SHA256[filename], name="the downloaded file", advice="")
             os.replace(tmp, dest_dir / filename)
             return dest_dir / filename
         except Exception as e:  # network, truncation, corruption: try the next mirror

@@ -1,0 +1,112 @@
+"""The command line: `python -m mathnn train` and `python -m mathnn bench`, run as a user would."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mathnn import cli, data
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def mnist_env():
+    """Environment for a subprocess that needs MNIST; skip when no copy is reachable."""
+    env = dict(os.environ)
+    if not env.get("MATHNN_DATA") and not all((data.REPO_DATA / f).is_file() for f in data.SHA256):
+        pytest.skip("MNIST not available: set MATHNN_DATA (e.g. ../shared/mnist)")
+    return env
+
+
+def run(args, env, timeout=300):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.mark.slow
+def test_train_defaults_reach_94_percent_in_10_seconds():
+    result = run(["-m", "mathnn", "train", "--json"], mnist_env())
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert {"test_accuracy", "train_seconds", "epochs"} <= set(out)
+    assert out["epochs"] == cli.DEFAULTS["epochs"]
+    assert out["diverged"] is None
+    assert {k: out["recipe"][k] for k in cli.DEFAULTS} == cli.DEFAULTS  # the defaults were used
+    assert out["test_accuracy"] >= 0.94, out
+    assert 0 < out["train_seconds"] <= 10, out
+
+
+def test_train_one_epoch_prints_progress_and_result(capsys):
+    mnist_env()
+    code = cli.main(["train", "--epochs", "1", "--schedule", "constant", "--lr", "0.1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("epoch   1  train loss") and "test acc" in lines[0]
+    match = re.fullmatch(r"test accuracy (0\.\d{4}) after 1 epochs, \d+\.\d\d s of training", lines[-1])
+    assert match, lines[-1]
+    assert float(match.group(1)) > 0.85  # one epoch of SGD on MNIST
+
+
+def test_train_reports_divergence_with_exit_code_1(capsys):
+    mnist_env()
+    code = cli.main(["train", "--epochs", "2", "--lr", "1e30", "--schedule", "constant", "--json"])
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert code == 1
+    assert out["diverged"].startswith("diverged at epoch 1")
+
+
+def test_bench_smoke():
+    result = run(["-m", "mathnn", "bench", "--json", "--epochs", "1"], mnist_env())
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["numpy_seconds_per_epoch"] > 0
+    assert out["numpy_gflops"] > 0
+    assert out["epochs_timed"] == 1 and out["batch_size"] == 128
+
+
+def test_train_flops_784_10_10():
+    # forward: W1 X and W2 A1; backward: dW1, dW2 and dA1 (no dX): 2 flops per multiply-add
+    per_example = 2 * (784 * 10) * 2 + 2 * (10 * 10) * 3
+    assert cli.train_flops((784, 10, 10), 1) == per_example
+    assert cli.train_flops((784, 10, 10), 60000) == 60000 * per_example
+
+
+def test_missing_data_exits_with_code_2_and_says_what_to_do(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    repo = tmp_path / "repo_data"
+    wrapper = textwrap.dedent(f"""
+        import socket, sys
+        from pathlib import Path
+        import mathnn.data
+        with socket.socket() as s:  # a port nothing listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        mathnn.data.REPO_DATA = Path({str(repo)!r})
+        mathnn.data.MIRRORS = [f"http://127.0.0.1:{{port}}/"]
+        from mathnn.cli import main
+        sys.exit(main(["train", "--json"]))
+    """)
+    env = dict(os.environ, MATHNN_DATA=str(empty))
+    result = run(["-c", wrapper], env, timeout=120)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: MNIST not found in")
+    assert "put the four files in data/ or set MATHNN_DATA" in result.stderr
+    assert str(empty) in result.stderr and str(repo) in result.stderr
+    assert not repo.exists() or not any(repo.iterdir())  # the failed download left nothing behind
+
+
+def test_unknown_option_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--optimizer", "rmsprop"])
+    assert info.value.code == 2
+    assert "invalid choice: 'rmsprop'" in capsys.readouterr().err

@@ -1,0 +1,459 @@
+"""MNIST loading (IDX parsing, verification, search order, downloads through a local HTTP
+server, offline messages), one_hot and minibatches.
+
+Every test that could write touches only tmp dirs: MATHNN_DATA is unset and
+mathnn.data.REPO_DATA points into tmp_path (fixture `isolated`)."""
+
+import gzip
+import http.server
+import os
+import socket
+import struct
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mathnn as mn
+from mathnn import data
+
+# Published label counts of MNIST (LeCun et al.; properties of the dataset, not of this code)
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+FIX = "put the four files in data/ or set MATHNN_DATA"
+
+
+def idx_bytes(shape, payload=None, type_code=0x08):
+    """IDX: magic (0, 0, type, ndim), big-endian int32 dims, then the bytes (zeros by default)."""
+    header = bytes([0, 0, type_code, len(shape)]) + struct.pack(f">{len(shape)}i", *shape)
+    return header + (bytes(int(np.prod(shape))) if payload is None else payload)
+
+
+def write_gz(path, raw):
+    path.write_bytes(gzip.compress(raw, compresslevel=1))
+    return path
+
+
+REAL_MNIST_DIR = os.environ.get("MATHNN_DATA")  # read at import, before any test unsets it
+
+
+@pytest.fixture
+def real_mnist_dir():
+    """The offline MNIST copy named by $MATHNN_DATA."""
+    if not REAL_MNIST_DIR:
+        pytest.skip("MATHNN_DATA is unset: this test needs the real MNIST files from that folder")
+    return Path(REAL_MNIST_DIR)
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """No $MATHNN_DATA, data/ -> an empty tmp folder, mirrors -> a closed local port."""
+    monkeypatch.delenv("MATHNN_DATA", raising=False)
+    repo = tmp_path / "repo_data"
+    repo.mkdir()
+    monkeypatch.setattr(data, "REPO_DATA", repo)
+    monkeypatch.setattr(data, "MIRRORS", [f"http://127.0.0.1:{closed_port()}/"])
+    return repo
+
+
+def closed_port():
+    """A local port that nothing listens on (connecting to it is refused at once)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# the real files
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("split", "m", "counts"), [("train", 60000, TRAIN_COUNTS), ("test", 10000, TEST_COUNTS)])
+def test_real_files_shapes_dtypes_and_label_counts(mnist, split, m, counts):
+    X, y = mnist[split]
+    assert X.shape == (784, m) and X.dtype == np.float32
+    assert y.shape == (m,) and y.dtype == np.int64
+    assert X.min() == 0.0 and X.max() == 1.0
+    assert X.flags.f_contiguous  # one image per column, each contiguous in memory
+    per_class = np.bincount(y, minlength=10)
+    assert len(per_class) == 10 and per_class.min() > 0  # every digit appears, nothing outside 0-9
+    assert per_class.sum() == m
+    assert per_class.tolist() == counts
+
+
+def test_real_files_known_first_labels_and_pixel_statistics(mnist):
+    _, y = mnist["train"]
+    X_test, y_test = mnist["test"]
+    assert y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # the famous first training digits
+    assert y_test[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    X, _ = mnist["train"]
+    mean = float(X.mean(dtype=np.float64))
+    std = np.sqrt(np.einsum("ij,ij->", X, X, dtype=np.float64) / X.size - mean**2)  # no (784, 60000) float64 copy
+    assert mean == pytest.approx(0.1307, abs=5e-4)  # the usual normalisation constants of MNIST
+    assert std == pytest.approx(0.3081, abs=5e-4)
+
+
+def test_real_images_are_upright(mnist):
+    """A pixel column reshapes row-major into 28 x 28: the average "1" is a tall, thin stroke."""
+    X, y = mnist["test"]
+    mean_one = X[:, y == 1].mean(axis=1).reshape(28, 28)
+    rows = np.flatnonzero(mean_one.max(axis=1) > 0.3)
+    cols = np.flatnonzero(mean_one.max(axis=0) > 0.3)
+    assert np.ptp(rows) > 2 * np.ptp(cols)
+    mean_zero = X[:, y == 0].mean(axis=1).reshape(28, 28)
+    assert mean_zero[14, 14] < 0.3 < mean_zero[14, 6:11].max()  # a ring: empty centre, ink left of it
+
+
+def test_load_mnist_rejects_unknown_split():
+    with pytest.raises(ValueError, match="'validation'"):
+        mn.load_mnist("validation")
+
+
+# ---------------------------------------------------------------------------------------------
+# parsing and verification
+# ---------------------------------------------------------------------------------------------
+
+
+def test_parse_idx_small_example():
+    raw = idx_bytes((2, 3), bytes([0, 1, 2, 253, 254, 255]))
+    arr = data.parse_idx(raw)
+    assert arr.dtype == np.uint8 and arr.shape == (2, 3)
+    np.testing.assert_array_equal(arr, [[0, 1, 2], [253, 254, 255]])  # row-major
+    labels = data.parse_idx(idx_bytes((4,), bytes([7, 2, 1, 0])))
+    np.testing.assert_array_equal(labels, [7, 2, 1, 0])
+
+
+@pytest.mark.parametrize(("raw", "words"), [
+    (b"\x00\x00", ["truncated", "not even an IDX header"]),
+    (idx_bytes((10, 28, 28))[:10], ["truncated inside its header"]),
+    (idx_bytes((10, 28, 28))[:-1], ["truncated", "(10, 28, 28)", "7,856", "7,855"]),
+    (idx_bytes((10,)) + b"\x00", ["longer than its header says"]),
+    (idx_bytes((10,), type_code=0x0D), ["wrong magic number", "0x00000d01"]),
+    (b"\x1f\x8b\x08\x00" + bytes(20), ["wrong magic number", "0x1f8b0800", "0x00000801"]),
+])
+def test_parse_idx_errors(raw, words):
+    with pytest.raises(data.MNISTError) as info:
+        data.parse_idx(raw, name="some.idx")
+    message = str(info.value)
+    assert "some.idx" in message
+    for word in words:
+        assert word in message
+
+
+TEST_IMAGES, TEST_LABELS = data.FILES["test"]
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    # a truncated file: a valid gzip whose IDX data stops early
+    (lambda: gzip.compress(idx_bytes((10000, 28, 28))[:500_000]), ["truncated", "(10000, 28, 28)", "500,000"]),
+    # a truncated download of the .gz itself
+    (lambda: gzip.compress(os.urandom(4096) + idx_bytes((10000, 28, 28)), compresslevel=1)[:3000],
+     ["truncated or not a valid gzip"]),
+    # a file that is not gzip at all
+    (lambda: b"<html>404 Not Found</html>", ["not a valid gzip"]),
+    # gzip, but not IDX
+    (lambda: gzip.compress(b"hello, this is not an IDX file at all"), ["wrong magic number"]),
+    # right magic, right size, wrong bytes: only the checksum can tell
+    (lambda: gzip.compress(idx_bytes((10000, 28, 28))), ["SHA-256", "corrupt or not the official MNIST file"]),
+])
+def test_bad_file_in_root_raises_clear_error(isolated, tmp_path, content, words):
+    root = tmp_path / "root"
+    root.mkdir()
+    bad = root / TEST_IMAGES
+    bad.write_bytes(content())
+    with pytest.raises(data.MNISTError) as info:
+        mn.load_mnist("test", root=root, download=False)
+    message = str(info.value)
+    assert str(bad) in message  # names the file
+    assert "Delete it and download it again" in message  # and the remedy
+    for word in words:
+        assert word in message, message
+
+
+def test_checksum_mismatch_of_labels_file(isolated, tmp_path, real_mnist_dir):
+    """A real labels file with one label changed: header and size are right, only SHA-256 catches it."""
+    raw = bytearray(gzip.decompress((real_mnist_dir / TEST_LABELS).read_bytes()))
+    raw[8] = (raw[8] + 1) % 10  # the first label
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / TEST_IMAGES).symlink_to(real_mnist_dir / TEST_IMAGES)
+    write_gz(root / TEST_LABELS, bytes(raw))
+    with pytest.raises(data.MNISTError, match=r"t10k-labels-idx1-ubyte\.gz fails its SHA-256 check"):
+        mn.load_mnist("test", root=root, download=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# where the files are looked for
+# ---------------------------------------------------------------------------------------------
+
+
+def test_search_dirs_order(isolated, tmp_path, monkeypatch):
+    env = tmp_path / "env"
+    assert data.search_dirs() == [isolated]
+    monkeypatch.setenv("MATHNN_DATA", str(env))
+    assert data.search_dirs() == [env, isolated]
+    assert data.search_dirs(tmp_path / "root") == [tmp_path / "root", env, isolated]
+    assert data.search_dirs(str(tmp_path / "root"))[0] == tmp_path / "root"  # a str root works too
+
+
+def test_find_or_download_takes_the_first_folder_that_has_the_file(isolated, tmp_path, monkeypatch):
+    root, env = tmp_path / "root", tmp_path / "env"
+    root.mkdir()
+    env.mkdir()
+    monkeypatch.setenv("MATHNN_DATA", str(env))
+    name = TEST_LABELS
+    (isolated / name).touch()
+    assert data.find_or_download(name, root, download_ok=False) == isolated / name  # only data/ has it
+    (env / name).touch()
+    assert data.find_or_download(name, root, download_ok=False) == env / name  # $MATHNN_DATA before data/
+    (root / name).touch()
+    assert data.find_or_download(name, root, download_ok=False) == root / name  # root before both
+    assert data.find_or_download(name, None, download_ok=False) == env / name
+
+
+def test_load_mnist_search_order_with_real_files(isolated, tmp_path, monkeypatch, real_mnist_dir):
+    """load_mnist reads the first copy it finds: a corrupt copy in root shadows a good $MATHNN_DATA,
+    while a corrupt copy in data/ is never reached when $MATHNN_DATA has the files."""
+    monkeypatch.setenv("MATHNN_DATA", str(real_mnist_dir))
+    write_gz(isolated / TEST_IMAGES, b"corrupt")  # data/ comes last: never read
+    X, y = mn.load_mnist("test")
+    assert X.shape == (784, 10000) and np.bincount(y).tolist() == TEST_COUNTS
+    root = tmp_path / "root"
+    root.mkdir()
+    write_gz(root / TEST_IMAGES, b"corrupt")  # root comes first
+    with pytest.raises(data.MNISTError, match=str(root / TEST_IMAGES)):
+        mn.load_mnist("test", root=root)
+    # with $MATHNN_DATA unset, data/ is used: its corrupt copy is now the one read
+    monkeypatch.delenv("MATHNN_DATA")
+    with pytest.raises(data.MNISTError, match=str(isolated / TEST_IMAGES)):
+        mn.load_mnist("test", download=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# offline: say what to do and where we looked
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("download", [True, False])
+def test_offline_message_names_the_fix_and_the_folders(isolated, tmp_path, download):
+    root = tmp_path / "root"
+    with pytest.raises(data.MNISTError) as info:
+        mn.load_mnist("test", root=root, download=download)
+    message = str(info.value)
+    assert FIX in message
+    assert str(root) in message and str(isolated) in message  # every folder searched
+    if download:
+        assert "download failed" in message and data.MIRRORS[0] in message
+    else:
+        assert "download=False" in message
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert leftovers == []
+
+
+def test_offline_message_without_root_lists_env_and_data_dirs(isolated, tmp_path, monkeypatch):
+    env = tmp_path / "empty_env"
+    env.mkdir()
+    monkeypatch.setenv("MATHNN_DATA", str(env))
+    with pytest.raises(data.MNISTError) as info:
+        mn.load_mnist("train")
+    message = str(info.value)
+    assert FIX in message and str(env) in message and str(isolated) in message
+    assert list(isolated.iterdir()) == []  # the failed download left nothing in data/
+
+
+# ---------------------------------------------------------------------------------------------
+# downloads from a local HTTP server
+# ---------------------------------------------------------------------------------------------
+
+
+class MirrorServer:
+    """A local HTTP server: routes[path] = (mode, body); mode is "ok", "short" or "404"."""
+
+    def __init__(self):
+        self.routes = {}
+        self.requests = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests.append(self.path)
+                mode, body = server.routes.get(self.path, ("404", b""))
+                if mode == "404":
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/gzip")
+                # "short": announce the whole body, send half of it, then hang up
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body if mode == "ok" else body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    def mirror(self, name):
+        return f"{self.url}/{name}/"
+
+
+@pytest.fixture
+def server():
+    s = MirrorServer()
+    s.thread.start()
+    yield s
+    s.httpd.shutdown()
+    s.httpd.server_close()
+
+
+def test_interrupted_download_leaves_nothing(isolated, tmp_path, server, monkeypatch):
+    body = gzip.compress(idx_bytes((10000, 28, 28)) + os.urandom(50_000))  # ~58 kB, sent in several chunks
+    server.routes[f"/short/{TEST_IMAGES}"] = ("short", body)
+    monkeypatch.setattr(data, "MIRRORS", [server.mirror("short")])
+    cache = tmp_path / "cache"
+    with pytest.raises(data.MNISTError) as info:
+        mn.load_mnist("test", root=cache)
+    message = str(info.value)
+    assert server.mirror("short") + TEST_IMAGES in message
+    assert f"interrupted: received {len(body) // 2:,} of {len(body):,} bytes" in message
+    assert FIX in message
+    assert sorted(os.listdir(cache)) == []  # no partial file, no .part
+    assert server.requests == [f"/short/{TEST_IMAGES}"]
+
+
+def test_corrupt_download_leaves_nothing(isolated, tmp_path, server, monkeypatch):
+    server.routes[f"/bad/{TEST_IMAGES}"] = ("ok", gzip.compress(idx_bytes((10000, 28, 28))))  # wrong bytes
+    monkeypatch.setattr(data, "MIRRORS", [server.mirror("bad")])
+    cache = tmp_path / "cache"
+    with pytest.raises(data.MNISTError) as info:
+        mn.load_mnist("test", root=cache)
+    message = str(info.value)
+    assert "SHA-256" in message and server.mirror("bad") + TEST_IMAGES in message
+    assert ".part" not in message  # talks about the download, not about a temporary file
+    assert sorted(os.listdir(cache)) == []
+
+
+def serve_real(server, real_mnist_dir, mirror, names):
+    for name in names:
+        server.routes[f"/{mirror}/{name}"] = ("ok", (real_mnist_dir / name).read_bytes())
+
+
+def test_good_download_lands_verified_in_the_cache(isolated, tmp_path, server, monkeypatch, real_mnist_dir):
+    serve_real(server, real_mnist_dir, "good", data.FILES["test"])
+    monkeypatch.setattr(data, "MIRRORS", [server.mirror("good")])
+    X, y = mn.load_mnist("test")  # no root: downloads into data/ (here: the tmp REPO_DATA)
+    assert X.shape == (784, 10000) and np.bincount(y).tolist() == TEST_COUNTS
+    assert sorted(os.listdir(isolated)) == sorted(data.FILES["test"])  # exactly the two files, no leftovers
+    for name in data.FILES["test"]:
+        assert (isolated / name).read_bytes() == (real_mnist_dir / name).read_bytes()
+    requests = len(server.requests)
+    mn.load_mnist("test")  # cached now: no new request
+    assert len(server.requests) == requests == 2
+
+
+def test_first_mirror_404_second_works(isolated, tmp_path, server, monkeypatch, real_mnist_dir):
+    serve_real(server, real_mnist_dir, "second", data.FILES["test"])
+    monkeypatch.setattr(data, "MIRRORS", [server.mirror("first"), server.mirror("second")])
+    cache = tmp_path / "cache"
+    X, y = mn.load_mnist("test", root=cache)  # with a root, the download goes there
+    assert X.shape == (784, 10000) and y.shape == (10000,)
+    assert sorted(os.listdir(cache)) == sorted(data.FILES["test"])
+    assert server.requests == [f"/first/{TEST_IMAGES}", f"/second/{TEST_IMAGES}",
+                               f"/first/{TEST_LABELS}", f"/second/{TEST_LABELS}"]
+    assert list(isolated.iterdir()) == []
+
+
+def test_download_reports_every_mirror(isolated, tmp_path, server):
+    with pytest.raises(data.MNISTError) as info:
+        data.download(TEST_LABELS, tmp_path / "d", mirrors=[server.mirror("a"), server.mirror("b")], progress=False)
+    message = str(info.value)
+    assert server.mirror("a") + TEST_LABELS in message and server.mirror("b") + TEST_LABELS in message
+    assert "404" in message
+    assert list((tmp_path / "d").iterdir()) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# one_hot
+# ---------------------------------------------------------------------------------------------
+
+
+def test_one_hot_values():
+    y = np.array([3, 0, 9, 3, 5])
+    Y = mn.one_hot(y)
+    assert Y.shape == (10, 5) and Y.dtype == np.float32
+    np.testing.assert_array_equal(Y, np.eye(10, dtype=np.float32)[:, y])
+    np.testing.assert_array_equal(Y.sum(axis=0), 1.0)
+    np.testing.assert_array_equal(Y.argmax(axis=0), y)
+
+
+def test_one_hot_num_classes_lists_and_empty():
+    np.testing.assert_array_equal(mn.one_hot([2, 0, 1, 2], num_classes=3),
+                                  [[0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 1]])
+    assert mn.one_hot(np.array([], dtype=np.int64)).shape == (10, 0)
+
+
+@pytest.mark.parametrize("y", [[0, 10], [-1, 3], [12]])
+def test_one_hot_rejects_labels_out_of_range(y):
+    with pytest.raises(ValueError, match=r"\[0, 10\)"):
+        mn.one_hot(np.array(y))
+
+
+# ---------------------------------------------------------------------------------------------
+# minibatches
+# ---------------------------------------------------------------------------------------------
+
+
+def numbered(m, order="F"):
+    """X (3, m) and Y (2, m) whose columns carry their index j (X[0] = j, Y[1] = 100 + j)."""
+    j = np.arange(m, dtype=np.float64)
+    X = np.asarray(np.stack([j, 2 * j, -j]), order=order)
+    Y = np.stack([np.zeros(m), 100 + j])
+    return X, Y
+
+
+@pytest.mark.parametrize("order", ["F", "C"])
+def test_minibatches_cover_every_example_once_and_stay_aligned(order):
+    X, Y = numbered(10, order)
+    batches = list(mn.minibatches(X, Y, 4, np.random.default_rng(0)))
+    assert [xb.shape for xb, _ in batches] == [(3, 4), (3, 4), (3, 2)]  # the last batch is partial
+    assert [yb.shape for _, yb in batches] == [(2, 4), (2, 4), (2, 2)]
+    ids = np.concatenate([xb[0] for xb, _ in batches]).astype(int)
+    assert sorted(ids) == list(range(10))  # every example exactly once
+    assert ids.tolist() != list(range(10))  # shuffled
+    for xb, yb in batches:
+        np.testing.assert_array_equal(xb, X[:, xb[0].astype(int)])  # whole columns
+        np.testing.assert_array_equal(yb[1], 100 + xb[0])  # Y aligned with X
+        assert xb.flags.c_contiguous or xb.flags.f_contiguous
+        assert yb.flags.c_contiguous or yb.flags.f_contiguous
+        assert not np.shares_memory(xb, X) and not np.shares_memory(yb, Y)  # fresh arrays
+
+
+def order_of(seed, m=50, batch_size=8, epochs=1):
+    X, Y = numbered(m)
+    rng = np.random.default_rng(seed)
+    return [np.concatenate([xb[0] for xb, _ in mn.minibatches(X, Y, batch_size, rng)]).tolist()
+            for _ in range(epochs)]
+
+
+def test_minibatches_seed_determines_order():
+    assert order_of(1) == order_of(1)
+    assert order_of(1) != order_of(2)
+    first, second = order_of(1, epochs=2)  # one rng, two epochs: a new shuffle each epoch
+    assert first != second and sorted(first) == sorted(second)
+
+
+def test_minibatches_batch_larger_than_m_and_real_layout(mnist):
+    X, Y = numbered(5)
+    (xb, yb), = list(mn.minibatches(X, Y, 64, np.random.default_rng(0)))
+    assert xb.shape == (3, 5) and sorted(xb[0]) == [0, 1, 2, 3, 4]
+    X, y = mnist["test"]
+    Y = mn.one_hot(y)
+    xb, yb = next(mn.minibatches(X, Y, 128, np.random.default_rng(0)))
+    assert xb.shape == (784, 128) and xb.dtype == np.float32 and yb.shape == (10, 128)
+    assert xb.flags.f_contiguous  # each example (column) contiguous, as in load_mnist's layout

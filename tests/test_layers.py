@@ -1,0 +1,268 @@
+"""Layers: forward values, gradients checked against finite differences (float64), and the
+numerical stability of softmax / cross-entropy."""
+
+from decimal import Decimal, localcontext
+
+import numpy as np
+import pytest
+
+import mathnn as mn
+
+TOL = 1e-7  # relative error of a correct gradient in float64 (eq. 10)
+
+
+def away_from_zero(rng, shape, low=0.1, high=2.0):
+    """Random entries with |z| in [low, high]: no ReLU kink within a finite-difference step."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, high, size=shape)
+
+
+def check(analytic, f, x):
+    """rel_error between an analytic gradient and the numerical gradient of f() w.r.t. x (perturbed in place).
+
+    rel_error is an elementwise maximum, and the round-off of a centred difference is ~1e-11 in
+    absolute terms, so an entry below ~1e-4 would reach 1e-7 with a correct gradient. The random
+    test data are therefore required to have no such entry (exact zeros, as behind a ReLU, are fine).
+    """
+    x_before = x.copy()
+    numeric = mn.numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, x_before)  # numerical_gradient restores x
+    assert analytic.shape == x.shape
+    nonzero = np.abs(numeric[numeric != 0])
+    assert nonzero.size == 0 or nonzero.min() > 1e-3, "test data: pick a seed without near-zero gradient entries"
+    return mn.rel_error(analytic, numeric)
+
+
+# ---------------------------------------------------------------------------------------------
+# the gradient-check tools themselves
+# ---------------------------------------------------------------------------------------------
+
+
+def test_numerical_gradient_of_known_function():
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    numeric = mn.numerical_gradient(lambda: float(np.sum(x**3)), x)
+    assert mn.rel_error(numeric, 3 * x**2) < TOL
+
+
+def test_rel_error_is_zero_for_equal_and_large_for_different_arrays():
+    a = np.array([1.0, -2.0, 3.0])
+    assert mn.rel_error(a, a.copy()) == 0.0
+    assert mn.rel_error(a, -a) == pytest.approx(1.0)
+    assert mn.rel_error(a, a * (1 + 1e-3)) == pytest.approx(1e-3 / (2 + 1e-3), rel=1e-6)
+    assert mn.rel_error(np.zeros(3), np.zeros(3)) == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# forward values
+# ---------------------------------------------------------------------------------------------
+
+
+def test_linear_forward_values_and_cache():
+    rng = np.random.default_rng(0)
+    W, A, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal((4, 1))
+    Z, cache = mn.linear_forward(W, A, b)
+    expected = np.einsum("ij,jk->ik", W, A) + b  # (4, 5) @ (5, 3) + (4, 1) -> (4, 3)
+    np.testing.assert_allclose(Z, expected, rtol=1e-12)
+    assert cache[0] is W and cache[1] is A
+
+
+def test_linear_forward_float32_matches_float64():
+    rng = np.random.default_rng(1)
+    W, A, b = rng.standard_normal((10, 784)), rng.random((784, 64)), rng.standard_normal((10, 1))
+    Z32, _ = mn.linear_forward(W.astype(np.float32), A.astype(np.float32), b.astype(np.float32))
+    assert Z32.dtype == np.float32 and Z32.shape == (10, 64)
+    np.testing.assert_allclose(Z32, W @ A + b, rtol=1e-4, atol=1e-4)
+
+
+def test_relu_forward_values():
+    Z = np.array([[-2.0, 0.0, 3.0], [1e-9, -1e-9, 7.5]])
+    A, cache = mn.relu_forward(Z)
+    np.testing.assert_array_equal(A, [[0.0, 0.0, 3.0], [1e-9, 0.0, 7.5]])
+    assert cache is Z
+    np.testing.assert_array_equal(Z, [[-2.0, 0.0, 3.0], [1e-9, -1e-9, 7.5]])  # input untouched
+
+
+def test_softmax_hand_example():
+    Z = np.log(np.array([[1.0, 1.0], [2.0, 1.0], [5.0, 2.0]]))  # columns are log of [1, 2, 5] and [1, 1, 2]
+    np.testing.assert_allclose(mn.softmax(Z), [[0.125, 0.25], [0.25, 0.25], [0.625, 0.5]], rtol=1e-14)
+    A, cache = mn.softmax_forward(Z)
+    np.testing.assert_array_equal(A, mn.softmax(Z))
+    np.testing.assert_array_equal(cache, A)
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0, 30.0, 1e4])
+def test_softmax_columns_are_positive_and_sum_to_one(scale):
+    Z = scale * np.random.default_rng(2).standard_normal((10, 50))
+    A = mn.softmax(Z)
+    assert A.shape == Z.shape
+    assert np.all(np.isfinite(A)) and np.all(A >= 0)
+    np.testing.assert_allclose(A.sum(axis=0), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(A.argmax(axis=0), Z.argmax(axis=0))
+
+
+def test_log_softmax_equals_log_of_softmax():
+    Z = 3 * np.random.default_rng(3).standard_normal((10, 20))
+    np.testing.assert_allclose(mn.log_softmax(Z), np.log(mn.softmax(Z)), rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# cross-entropy against an independent reference (decimal arithmetic, 40 digits, no shifting)
+# ---------------------------------------------------------------------------------------------
+
+
+def reference_cross_entropy(Z, y):
+    """-(1/m) sum_j log p_j(y_j), p = exp(z) / sum(exp(z)) evaluated literally in 40-digit decimals."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+        total = Decimal(0)
+        for j in range(Z.shape[1]):
+            exps = [Decimal(float(z)).exp() for z in Z[:, j]]  # exp(1e4) is fine for Decimal
+            total -= (exps[y[j]] / sum(exps)).ln()
+        return float(total / Z.shape[1])
+
+
+def reference_softmax(Z):
+    with localcontext() as ctx:
+        ctx.prec = 40
+        out = np.empty(Z.shape)
+        for j in range(Z.shape[1]):
+            exps = [Decimal(float(z)).exp() for z in Z[:, j]]
+            out[:, j] = [float(e / sum(exps)) for e in exps]
+        return out
+
+
+def test_cross_entropy_hand_example():
+    Z = np.log(np.array([[1.0, 1.0], [2.0, 1.0], [5.0, 2.0]]))  # p = [1/8, 2/8, 5/8] and [1/4, 1/4, 1/2]
+    Y = mn.one_hot(np.array([2, 0]), 3).astype(np.float64)  # true classes: 2 (p = 5/8) and 0 (p = 1/4)
+    expected = -(np.log(5 / 8) + np.log(1 / 4)) / 2
+    assert mn.cross_entropy(Z, Y) == pytest.approx(expected, rel=1e-14)
+    loss, (A, Y_cached) = mn.cross_entropy_forward(Z, Y)
+    assert loss == pytest.approx(expected, rel=1e-14)
+    np.testing.assert_allclose(A, mn.softmax(Z), rtol=1e-14)
+    assert mn.nll(np.log(mn.softmax(Z)), Y) == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize("scale", [1.0, 10.0, 100.0])
+def test_cross_entropy_equals_minus_log_p_of_true_class(scale):
+    rng = np.random.default_rng(4)
+    Z = scale * rng.standard_normal((10, 6))
+    y = rng.integers(0, 10, 6)
+    Y = mn.one_hot(y).astype(np.float64)
+    expected = reference_cross_entropy(Z, y)
+    assert mn.cross_entropy(Z, Y) == pytest.approx(expected, rel=1e-12)
+    assert mn.cross_entropy_forward(Z, Y)[0] == pytest.approx(expected, rel=1e-12)
+
+
+# columns: confidently right, confidently wrong (loss 2e4), a three-way tie of huge logits, all very negative
+HUGE = np.array([[1e4, -1e4, 1e4, -1e4],
+                 [-1e4, 1e4, 1e4, -1e4 + 1],
+                 [0.0, 0.0, 1e4, -1e4 + 2]])
+HUGE_Y = np.array([0, 0, 1, 2])
+
+
+def test_softmax_is_finite_and_correct_for_huge_logits():
+    A = mn.softmax(HUGE)
+    assert np.all(np.isfinite(A))
+    np.testing.assert_allclose(A.sum(axis=0), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(A, reference_softmax(HUGE), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(A[:, 2], [1 / 3, 1 / 3, 1 / 3], rtol=1e-12)
+    assert np.all(np.isfinite(mn.log_softmax(HUGE)))
+    np.testing.assert_allclose(mn.log_softmax(HUGE)[:, 1], [-2e4, 0.0, -1e4], rtol=1e-12)
+
+
+def test_cross_entropy_is_finite_and_correct_for_huge_logits():
+    Y = mn.one_hot(HUGE_Y, 3).astype(np.float64)
+    expected = reference_cross_entropy(HUGE, HUGE_Y)  # (0 + 2e4 + ln 3 + (2 + ln(1 + e + e^2) - 2)) / 4
+    hand = (0.0 + 2e4 + np.log(3) + np.log(1 + np.e**-1 + np.e**-2)) / 4
+    assert expected == pytest.approx(hand, rel=1e-12)
+    loss = mn.cross_entropy(HUGE, Y)
+    assert np.isfinite(loss) and loss == pytest.approx(expected, rel=1e-12)
+    loss_f, cache = mn.cross_entropy_forward(HUGE, Y)
+    assert loss_f == pytest.approx(expected, rel=1e-12)
+    dZ = mn.cross_entropy_backward(1.0, cache)
+    assert np.all(np.isfinite(dZ))
+    np.testing.assert_allclose(dZ[:, 1], [-1 / 4, 1 / 4, 0.0], atol=1e-15)  # (A - Y) / m, A = [0, 1, 0]
+
+
+def test_cross_entropy_float32_huge_logits_finite():
+    Z = HUGE.astype(np.float32)
+    Y = mn.one_hot(HUGE_Y, 3)
+    assert np.isfinite(mn.cross_entropy(Z, Y))
+    assert np.all(np.isfinite(mn.softmax(Z)))
+
+
+# ---------------------------------------------------------------------------------------------
+# gradients, float64, against centred finite differences (eq. 10)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_linear_backward_gradients():
+    rng = np.random.default_rng(5)
+    W, A, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal((4, 1))
+    G = rng.standard_normal((4, 3))  # upstream gradient dZ; f = sum(Z * G) has dL/dZ = G
+
+    def f():
+        return float(np.sum(mn.linear_forward(W, A, b)[0] * G))
+
+    _, cache = mn.linear_forward(W, A, b)
+    dA_prev, dW, db = mn.linear_backward(G, cache)
+    assert check(dW, f, W) < TOL
+    assert check(db, f, b) < TOL
+    assert check(dA_prev, f, A) < TOL
+    # the first layer skips dA_prev (nobody needs dX) but gives the same dW, db
+    none, dW1, db1 = mn.linear_backward(G, cache, need_dA_prev=False)
+    assert none is None
+    np.testing.assert_allclose(dW1, dW, rtol=1e-14)
+    np.testing.assert_allclose(db1, db, rtol=1e-14)
+
+
+def test_relu_backward_gradient():
+    rng = np.random.default_rng(6)
+    Z = away_from_zero(rng, (4, 6))
+    G = rng.standard_normal((4, 6))
+
+    def f():
+        return float(np.sum(mn.relu_forward(Z)[0] * G))
+
+    _, cache = mn.relu_forward(Z)
+    dZ = mn.relu_backward(G, cache)
+    assert check(dZ, f, Z) < TOL
+    np.testing.assert_array_equal(dZ[Z < 0], 0.0)  # no gradient flows through an inactive unit
+
+
+def test_softmax_backward_gradient():
+    rng = np.random.default_rng(8)
+    Z = rng.standard_normal((5, 4))
+    G = rng.standard_normal((5, 4))
+
+    def f():
+        return float(np.sum(mn.softmax_forward(Z)[0] * G))
+
+    _, cache = mn.softmax_forward(Z)
+    assert check(mn.softmax_backward(G, cache), f, Z) < TOL
+
+
+@pytest.mark.parametrize("dloss", [1.0, 2.5])
+def test_cross_entropy_backward_gradient(dloss):
+    rng = np.random.default_rng(8)
+    Z = rng.standard_normal((5, 4))
+    Y = mn.one_hot(rng.integers(0, 5, 4), 5).astype(np.float64)
+
+    def f():
+        return dloss * mn.cross_entropy_forward(Z, Y)[0]
+
+    _, cache = mn.cross_entropy_forward(Z, Y)
+    dZ = mn.cross_entropy_backward(dloss, cache)
+    assert check(dZ, f, Z) < TOL
+    np.testing.assert_allclose(dZ, dloss * (mn.softmax(Z) - Y) / 4, rtol=1e-12)  # eq. 5'
+
+
+def test_softmax_then_nll_backward_equals_cross_entropy_backward():
+    """Chaining the two backward passes gives eq. 5': dZ = (A - Y) / m."""
+    rng = np.random.default_rng(9)
+    Z = rng.standard_normal((6, 5))
+    Y = mn.one_hot(rng.integers(0, 6, 5), 6).astype(np.float64)
+    A, cache = mn.softmax_forward(Z)
+    dA = -Y / A / Z.shape[1]  # d/dA of -(1/m) sum Y log A
+    _, ce_cache = mn.cross_entropy_forward(Z, Y)
+    np.testing.assert_allclose(mn.softmax_backward(dA, cache), mn.cross_entropy_backward(1.0, ce_cache),
+                               rtol=1e-10, atol=1e-15)

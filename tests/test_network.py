@@ -1,0 +1,274 @@
+"""The network: init_params, forward/backward against the equations, whole-network gradient
+checks in float64, predict/accuracy, and the ln 10 sanity check on real MNIST."""
+
+import math
+
+import numpy as np
+import pytest
+
+import mathnn as mn
+import mathnn.gradcheck
+
+TOL = 1e-7  # relative error of a correct gradient in float64 (eq. 10)
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient checks
+# ---------------------------------------------------------------------------------------------
+
+
+def draw(sizes, m, seed):
+    """float64 params (He weights, small random biases), inputs in [0.5, 1], one-hot labels."""
+    rng = np.random.default_rng(seed)
+    params = mn.init_params(sizes, "he", rng, dtype=np.float64)
+    for l in range(1, len(sizes)):
+        params[f"b{l}"] = 0.1 * rng.standard_normal((sizes[l], 1))  # non-zero: no Z exactly 0 behind a dead layer
+    X = rng.uniform(0.5, 1.0, (sizes[0], m))
+    Y = mn.one_hot(rng.integers(0, sizes[-1], m), sizes[-1]).astype(np.float64)
+    return params, X, Y
+
+
+def well_conditioned(params, X, Y):
+    """Is this draw fit for a 1e-7 check?
+
+    - every hidden pre-activation is at least 1e-3 away from the ReLU kink (a step of h = 1e-5
+      can't cross it), and
+    - every non-zero gradient entry is at least 3e-4: rel_error is an elementwise maximum and
+      a centred difference carries ~1e-11 of round-off, which would swamp a tinier entry.
+    """
+    _, cache = mn.forward(params, X)
+    L = sum(key.startswith("W") for key in params)
+    kink = min((np.abs(cache[f"Z{l}"]).min() for l in range(1, L)), default=np.inf)
+    _, grads = mn.loss_and_grads(params, X, Y)
+    smallest = min(np.abs(g[g != 0]).min() for g in grads.values())
+    return kink > 1e-3 and smallest > 3e-4
+
+
+def well_conditioned_draws(sizes, m, count):
+    """The first `count` seeds (from 0) whose draws are well conditioned: deterministic test data."""
+    found = []
+    for seed in range(200):
+        case = draw(sizes, m, seed)
+        if well_conditioned(*case):
+            found.append(case)
+            if len(found) == count:
+                return found
+    raise AssertionError(f"fewer than {count} well-conditioned draws for sizes {sizes}, m={m}")
+
+
+@pytest.mark.parametrize(("sizes", "m"), [((784, 10, 10), 8), ((20, 7, 5, 4), 8), ((6, 5, 3), 1)])
+def test_grad_check_whole_network(sizes, m):
+    for params, X, Y in well_conditioned_draws(sizes, m, count=2):
+        before = {key: p.copy() for key, p in params.items()}
+        rows = mn.grad_check(params, X, Y)
+        assert [name for name, _, _ in rows] == list(params)
+        assert [shape for _, shape, _ in rows] == [p.shape for p in params.values()]
+        worst = max(err for _, _, err in rows)
+        assert worst < TOL, rows
+        for key in params:  # the check perturbs the parameters one entry at a time and restores them
+            np.testing.assert_array_equal(params[key], before[key])
+
+
+def test_loss_and_grads_against_numerical_gradient_directly():
+    """The same check spelled out with numerical_gradient + rel_error (not via grad_check)."""
+    params, X, Y = well_conditioned_draws((20, 7, 5, 4), 3, count=1)[0]
+    _, grads = mn.loss_and_grads(params, X, Y)
+    assert set(grads) == {"d" + key for key in params}
+    for key, p in params.items():
+        numeric = mn.numerical_gradient(lambda: mn.loss_and_grads(params, X, Y)[0], p)
+        assert grads["d" + key].shape == p.shape
+        assert mn.rel_error(grads["d" + key], numeric) < TOL, key
+
+
+def test_batch_gradient_is_mean_of_example_gradients():
+    """With a batch, loss and gradients are the means over its examples (the 1/m of eq. 5')."""
+    params, X, Y = draw((784, 10, 10), 8, seed=0)
+    loss, grads = mn.loss_and_grads(params, X, Y)
+    singles = [mn.loss_and_grads(params, X[:, j:j + 1], Y[:, j:j + 1]) for j in range(8)]
+    assert loss == pytest.approx(np.mean([s[0] for s in singles]), rel=1e-12)
+    for key in grads:
+        np.testing.assert_allclose(grads[key], np.mean([s[1][key] for s in singles], axis=0), rtol=1e-9,
+                                   atol=1e-15)
+
+
+def test_grad_check_catches_a_wrong_gradient(monkeypatch):
+    params, X, Y = draw((6, 5, 3), 4, seed=1)
+    right = mathnn.gradcheck.loss_and_grads
+
+    def buggy(params, X, Y):  # forgets the 1/m on the gradients only
+        loss, grads = right(params, X, Y)
+        return loss, {key: g * X.shape[1] for key, g in grads.items()}
+
+    monkeypatch.setattr(mathnn.gradcheck, "loss_and_grads", buggy)
+    rows = mn.grad_check(params, X, Y)
+    assert all(err > 0.1 for _, _, err in rows), rows
+
+
+# ---------------------------------------------------------------------------------------------
+# forward / backward against the equations, written out independently
+# ---------------------------------------------------------------------------------------------
+
+
+def test_forward_matches_the_equations():
+    params, X, _ = draw((784, 10, 10), 5, seed=2)
+    A2, cache = mn.forward(params, X)
+    Z1 = params["W1"] @ X + params["b1"]  # (eq. 1)
+    A1 = np.where(Z1 > 0, Z1, 0.0)  # (eq. 2)
+    Z2 = params["W2"] @ A1 + params["b2"]
+    E = np.exp(Z2 - Z2.max(axis=0))
+    expected = E / E.sum(axis=0)  # (eq. 3)
+    np.testing.assert_allclose(A2, expected, rtol=1e-10)
+    np.testing.assert_allclose(cache["Z1"], Z1, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cache["A1"], A1, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cache["Z2"], Z2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cache["log_A"], np.log(expected), rtol=1e-10)
+    assert cache["A0"] is X and A2.shape == (10, 5)
+    np.testing.assert_allclose(A2.sum(axis=0), 1.0, rtol=1e-12)
+
+
+def test_backward_matches_the_equations():
+    params, X, Y = draw((784, 10, 10), 6, seed=3)
+    m = X.shape[1]
+    A2, cache = mn.forward(params, X)
+    grads = mn.backward(params, cache, Y)
+    dZ2 = (A2 - Y) / m  # (eq. 5')
+    dW2 = dZ2 @ cache["A1"].T  # (eq. 6)
+    db2 = dZ2.sum(axis=1, keepdims=True)  # (eq. 7)
+    dA1 = params["W2"].T @ dZ2  # (eq. 8)
+    dZ1 = dA1 * (cache["Z1"] > 0)  # (eq. 9)
+    expected = {"dW2": dW2, "db2": db2, "dW1": dZ1 @ X.T, "db1": dZ1.sum(axis=1, keepdims=True)}
+    assert set(grads) == set(expected)
+    for key in expected:
+        np.testing.assert_allclose(grads[key], expected[key], rtol=1e-9, atol=1e-14, err_msg=key)
+
+
+def test_loss_and_grads_loss_is_cross_entropy_of_the_logits():
+    params, X, Y = draw((784, 10, 10), 7, seed=4)
+    loss, _ = mn.loss_and_grads(params, X, Y)
+    _, cache = mn.forward(params, X)
+    assert loss == pytest.approx(mn.cross_entropy(cache["Z2"], Y), rel=1e-12)
+
+
+def test_forward_float32_stays_float32():
+    params = mn.init_params((784, 10, 10), "he", np.random.default_rng(0))
+    X = np.random.default_rng(1).random((784, 4), dtype=np.float32)
+    A, cache = mn.forward(params, X)
+    assert A.dtype == np.float32 and cache["Z1"].dtype == np.float32
+    loss, grads = mn.loss_and_grads(params, X, mn.one_hot(np.arange(4)))
+    assert all(g.dtype == np.float32 for g in grads.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# predict, accuracy, confusion matrix, save/load
+# ---------------------------------------------------------------------------------------------
+
+
+def test_predict_and_accuracy():
+    params, X, _ = draw((784, 10, 10), 20, seed=5)
+    A, _ = mn.forward(params, X)
+    pred = mn.predict(params, X)
+    assert pred.shape == (20,) and pred.dtype.kind == "i"
+    np.testing.assert_array_equal(pred, np.argmax(A, axis=0))
+    assert mn.accuracy(params, X, pred) == 1.0
+    assert mn.accuracy(params, X, (pred + 1) % 10) == 0.0
+    y = pred.copy()
+    y[:5] = (y[:5] + 3) % 10  # 5 of 20 wrong
+    assert mn.accuracy(params, X, y) == pytest.approx(0.75)
+    assert mn.accuracy(params, X, list(y)) == pytest.approx(0.75)  # any sequence of labels
+
+
+def test_predict_hand_made_network():
+    """A network whose answer is known: class = the index of the brightest of 3 inputs."""
+    params = {"W1": np.eye(3), "b1": np.zeros((3, 1)), "W2": 10 * np.eye(3), "b2": np.zeros((3, 1))}
+    X = np.array([[0.9, 0.1, 0.2, 0.0], [0.1, 0.8, 0.3, 0.0], [0.0, 0.1, 0.7, 1.0]])
+    np.testing.assert_array_equal(mn.predict(params, X), [0, 1, 2, 2])
+    assert mn.accuracy(params, X, np.array([0, 1, 2, 0])) == 0.75
+
+
+def test_confusion_matrix():
+    C = mn.confusion_matrix(np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2]), num_classes=3)
+    np.testing.assert_array_equal(C, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+    assert C.sum() == 6
+
+
+def test_save_and_load_params_round_trip(tmp_path):
+    params = mn.init_params((784, 10, 10), "he", np.random.default_rng(0))
+    mn.save_params(tmp_path / "p.npz", params)
+    loaded = mn.load_params(tmp_path / "p.npz")
+    assert set(loaded) == set(params)
+    for key in params:
+        np.testing.assert_array_equal(loaded[key], params[key])
+        assert loaded[key].dtype == params[key].dtype
+
+
+# ---------------------------------------------------------------------------------------------
+# init_params
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("scheme", "std"), [
+    ("normal", lambda n_in: 1.0),
+    ("small", lambda n_in: 0.01),
+    ("xavier", lambda n_in: math.sqrt(1 / n_in)),
+    ("he", lambda n_in: math.sqrt(2 / n_in)),
+])
+def test_init_params_std_per_scheme(scheme, std):
+    sizes = (784, 100, 50)
+    params = mn.init_params(sizes, scheme, np.random.default_rng(0))
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        assert W.shape == (n_out, n_in) and b.shape == (n_out, 1)
+        assert W.dtype == np.float32 and b.dtype == np.float32
+        assert W.std() == pytest.approx(std(n_in), rel=0.03)  # >= 5000 samples: ~1% sampling error
+        assert abs(W.mean()) < 0.05 * std(n_in)
+        np.testing.assert_array_equal(b, 0.0)
+
+
+def test_init_params_zeros():
+    params = mn.init_params((784, 10, 10), "zeros", np.random.default_rng(0))
+    assert set(params) == {"W1", "b1", "W2", "b2"}
+    for p in params.values():
+        np.testing.assert_array_equal(p, 0.0)
+
+
+def test_init_params_default_is_he_784_10_10():
+    params = mn.init_params(rng=np.random.default_rng(0))
+    assert {key: p.shape for key, p in params.items()} == {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10),
+                                                             "b2": (10, 1)}
+    assert params["W1"].std() == pytest.approx(math.sqrt(2 / 784), rel=0.05)
+
+
+def test_init_params_is_reproducible_and_uses_the_rng():
+    a = mn.init_params((784, 10, 10), "he", np.random.default_rng(7))
+    b = mn.init_params((784, 10, 10), "he", np.random.default_rng(7))
+    c = mn.init_params((784, 10, 10), "he", np.random.default_rng(8))
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
+    assert not np.array_equal(a["W1"], c["W1"])
+    assert mn.init_params((3, 2), "he", np.random.default_rng(0), dtype=np.float64)["W1"].dtype == np.float64
+
+
+def test_init_params_requires_rng():
+    with pytest.raises(ValueError, match="rng"):
+        mn.init_params((784, 10, 10), "he")
+
+
+def test_init_params_unknown_scheme():
+    with pytest.raises(ValueError, match="'glorot'") as info:
+        mn.init_params((784, 10, 10), "glorot", np.random.default_rng(0))
+    assert "he" in str(info.value) and "xavier" in str(info.value)  # lists the valid choices
+
+
+# ---------------------------------------------------------------------------------------------
+# sanity check on real data: a fresh network is maximally unsure, loss ~ ln 10
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_initial_loss_is_about_ln_10(mnist, seed):
+    X, y = mnist["train"]
+    X, y = X[:, :10000], y[:10000]
+    params = mn.init_params((784, 10, 10), "he", np.random.default_rng(seed))
+    loss, _ = mn.loss_and_grads(params, X, mn.one_hot(y))
+    assert abs(loss - math.log(10)) < 0.3, loss
+    assert 0.02 < mn.accuracy(params, X, y) < 0.25  # chance level, about 10 %

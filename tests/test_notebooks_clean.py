@@ -1,0 +1,57 @@
+"""Every notebook is committed clean (no outputs, no execution counts, no widget state) and
+follows the series' shape: an intro cell with "What you'll ..." and a link to the notation
+page, and an "## Exercises" section. Parametrized over the notebooks that exist."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+
+
+def notebooks():
+    """notebooks/*.ipynb present on disk or tracked by git."""
+    found = {p.name for p in NOTEBOOK_DIR.glob("*.ipynb")}
+    try:
+        tracked = subprocess.run(["git", "ls-files", "notebooks/*.ipynb"], cwd=ROOT, capture_output=True, text=True,
+                                 check=True, timeout=30).stdout.split()
+        found |= {Path(p).name for p in tracked if Path(p).parent.name == "notebooks"}
+    except (OSError, subprocess.SubprocessError):
+        pass  # not a git checkout: the files on disk are all there is
+    return sorted(found)
+
+
+def load(name):
+    path = NOTEBOOK_DIR / name
+    assert path.is_file(), f"{name} is tracked by git but missing on disk"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.mark.parametrize("name", notebooks())
+def test_notebook_has_no_outputs_or_execution_counts(name):
+    nb = load(name)
+    dirty = [i for i, cell in enumerate(nb["cells"])
+             if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    assert dirty == [], f"{name}: cells {dirty} have outputs or execution counts; run `make strip`"
+    assert "widgets" not in nb.get("metadata", {}), f"{name}: widget state in the metadata; run `make strip`"
+
+
+@pytest.mark.parametrize("name", notebooks())
+def test_notebook_opens_with_intro_and_ends_with_exercises(name):
+    cells = load(name)["cells"]
+    assert cells, f"{name} has no cells"
+    first = cells[0]
+    assert first["cell_type"] == "markdown", f"{name}: the first cell should be the markdown introduction"
+    intro = source(first)
+    assert "What you'll" in intro, f"{name}: the intro lacks the \"What you'll ...\" sections"
+    assert re.search(r"\]\(notation\.md(#[^)]*)?\)", intro), f"{name}: the intro does not link to notation.md"
+    markdown = "\n".join(source(c) for c in cells if c["cell_type"] == "markdown")
+    assert re.search(r"^## Exercises\b", markdown, re.MULTILINE), f"{name}: no \"## Exercises\" heading"

@@ -1,0 +1,129 @@
+"""Optimizers update the parameter arrays in place, following eq. 12-14; lr schedules."""
+
+import math
+
+import numpy as np
+import pytest
+
+import mathnn as mn
+
+
+def make(seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    params = {"W1": rng.standard_normal((3, 4)).astype(dtype), "b1": rng.standard_normal((3, 1)).astype(dtype)}
+    return params, rng
+
+
+def grads_like(params, rng):
+    return {"d" + key: rng.standard_normal(p.shape).astype(p.dtype) for key, p in params.items()}
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
+def test_step_updates_the_same_arrays_in_place(name):
+    params, rng = make()
+    arrays = dict(params)  # the same objects
+    before = {key: p.copy() for key, p in params.items()}
+    opt = mn.make_optimizer(name, params, lr=0.1)
+    opt.step(grads_like(params, rng))
+    for key in params:
+        assert params[key] is arrays[key], "the optimizer replaced the array instead of updating it"
+        assert not np.allclose(params[key], before[key]), "the array did not change"
+    assert set(params) == set(before)
+
+
+def test_make_optimizer_types_and_unknown_name():
+    params, _ = make()
+    assert isinstance(mn.make_optimizer("sgd", params, 0.1), mn.SGD)
+    assert isinstance(mn.make_optimizer("momentum", params, 0.1), mn.Momentum)
+    assert isinstance(mn.make_optimizer("adam", params, 0.1), mn.Adam)
+    assert mn.make_optimizer("adam", params, 0.003).lr == 0.003
+    with pytest.raises(ValueError, match="'rmsprop'"):
+        mn.make_optimizer("rmsprop", params, 0.1)
+
+
+def test_sgd_step_formula():
+    params, rng = make()
+    p0 = {key: p.copy() for key, p in params.items()}
+    g = grads_like(params, rng)
+    mn.SGD(params, lr=0.05).step(g)
+    for key in params:  # eq. 12
+        np.testing.assert_allclose(params[key], p0[key] - 0.05 * g["d" + key], rtol=1e-14)
+
+
+def test_momentum_two_steps_formula():
+    params, rng = make()
+    p0 = {key: p.copy() for key, p in params.items()}
+    g1, g2 = grads_like(params, rng), grads_like(params, rng)
+    opt = mn.Momentum(params, lr=0.1, beta=0.8)
+    opt.step(g1)
+    opt.step(g2)
+    for key in params:  # eq. 13: v1 = g1, v2 = 0.8 g1 + g2
+        v1 = g1["d" + key]
+        v2 = 0.8 * v1 + g2["d" + key]
+        np.testing.assert_allclose(params[key], p0[key] - 0.1 * v1 - 0.1 * v2, rtol=1e-13)
+
+
+def adam_reference(p, grads, lr, beta1, beta2, eps):
+    """Adam as in eq. 14, one step at a time, plain float64 arithmetic."""
+    p = p.astype(np.float64).copy()
+    m = np.zeros_like(p)
+    v = np.zeros_like(p)
+    for t, g in enumerate(grads, start=1):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        p = p - lr * math.sqrt(1 - beta2**t) / (1 - beta1**t) * m / (np.sqrt(v) + eps)
+    return p
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-3])
+def test_adam_matches_reference_formula(scale):
+    params, rng = make()
+    p0 = {key: p.copy() for key, p in params.items()}
+    steps = [{key: scale * g for key, g in grads_like(params, rng).items()} for _ in range(3)]
+    opt = mn.Adam(params, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
+    opt.step(steps[0])
+    for key in params:  # first step
+        expected = adam_reference(p0[key], [steps[0]["d" + key]], 0.01, 0.9, 0.999, 1e-8)
+        np.testing.assert_allclose(params[key], expected, rtol=1e-12)
+    opt.step(steps[1])
+    opt.step(steps[2])
+    assert opt.t == 3
+    for key in params:
+        expected = adam_reference(p0[key], [s["d" + key] for s in steps], 0.01, 0.9, 0.999, 1e-8)
+        np.testing.assert_allclose(params[key], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1.0, 100.0])
+def test_adam_first_step_moves_every_entry_by_about_lr(scale):
+    """Bias correction: the first step is ~lr * sign(g) (eps aside), whatever the scale of g."""
+    params, rng = make()
+    p0 = {key: p.copy() for key, p in params.items()}
+    g = {key: scale * v for key, v in grads_like(params, rng).items()}
+    mn.Adam(params, lr=0.01).step(g)
+    for key in params:
+        np.testing.assert_allclose(params[key] - p0[key], -0.01 * np.sign(g["d" + key]), rtol=1e-3)
+
+
+def test_optimizers_work_in_float32():
+    params, rng = make(dtype=np.float32)
+    for name in ("sgd", "momentum", "adam"):
+        opt = mn.make_optimizer(name, params, 0.01)
+        opt.step(grads_like(params, rng))
+        assert all(p.dtype == np.float32 for p in params.values())
+
+
+def test_step_schedule():
+    schedule = mn.step_schedule(0.4, drop=0.5, every=2)
+    assert [schedule(e) for e in range(6)] == pytest.approx([0.4, 0.4, 0.2, 0.2, 0.1, 0.1])
+    assert mn.step_schedule(1.0)(4) == pytest.approx(0.25)  # defaults: halve every 2 epochs
+
+
+def test_cosine_schedule():
+    schedule = mn.cosine_schedule(0.2, num_epochs=10)
+    lrs = [schedule(e) for e in range(10)]
+    assert lrs[0] == pytest.approx(0.2)
+    assert schedule(5) == pytest.approx(0.1)
+    assert schedule(10) == pytest.approx(0.0, abs=1e-15)
+    assert all(a > b for a, b in zip(lrs, lrs[1:]))  # strictly decreasing
+    assert all(lr > 0 for lr in lrs)  # never 0 during training
+    assert schedule(2.5) == pytest.approx(0.2 * (1 + math.cos(math.pi / 4)) / 2)
