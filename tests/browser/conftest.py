@@ -75,6 +75,8 @@ def jupyter(chromium_path, tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     env = dict(os.environ)  # MATHNN_DATA, if set, passes through to the kernels with the rest
+    for name in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "MPLBACKEND"):  # no outside kernels, config or backend
+        env.pop(name, None)
     env.update(
         JUPYTER_CONFIG_DIR=str(home / "config"),
         JUPYTER_DATA_DIR=str(home / "data"),

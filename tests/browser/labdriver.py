@@ -26,6 +26,10 @@ SERVER_TIMEOUT = 90  # seconds for JupyterLab to start
 
 # User settings: no news/update toast over the page, no autosave (the tests must never rewrite a
 # notebook), every cell in the DOM (no virtual scrolling) so that every output can be checked.
+# JavaScript: the status bar says "Python 3 (ipykernel) | Idle"
+STATUS_IDLE_JS = ("[...document.querySelectorAll('#jp-main-statusbar *')]"
+                  ".some(e => e.childElementCount === 0 && /\\|\\s*Idle/.test(e.textContent))")
+
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                         "checkForUpdates": False},
@@ -108,19 +112,21 @@ class Lab:
     # --- opening and running ----------------------------------------------------------
 
     def open(self, relpath):
+        """Open a notebook with a fresh kernel and wait until that kernel is idle."""
         self.server.shutdown_kernels()
         page = self.page
         page.goto(self.server.url(relpath), wait_until="domcontentloaded", timeout=60_000)
         page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-        # a notebook without a kernelspec asks which kernel to use: take the default
+        # a notebook without a kernelspec asks which kernel to use (take the default); else the kernel starts
+        page.wait_for_function(f"() => document.querySelector('.jp-Dialog .jp-mod-accept') || ({STATUS_IDLE_JS})",
+                               timeout=60_000)
         dialog = page.locator(".jp-Dialog .jp-mod-accept")
-        try:
-            dialog.wait_for(timeout=2_000)
+        if dialog.count():
             dialog.click()
-        except Exception:  # no dialog: the usual case
-            pass
         # more room for the notebook: collapse the file browser
-        page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+        sidebar_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+        if sidebar_tab.count():
+            sidebar_tab.click()
         self.wait_idle(timeout=60)
 
     def menu(self, menu_label, command):
@@ -143,10 +149,8 @@ class Lab:
                 return false;
             const indicator = document.querySelector('.jp-Notebook-ExecutionIndicator');
             if (indicator && indicator.getAttribute('data-status') !== 'idle') return false;
-            const status = [...document.querySelectorAll('#jp-main-statusbar *')]
-                .some(e => e.childElementCount === 0 && /\\|\\s*Idle/.test(e.textContent));
-            return status;
-        }"""
+            return STATUS_IDLE;
+        }""".replace("STATUS_IDLE", STATUS_IDLE_JS)
         deadline = time.monotonic() + timeout
         while True:
             remaining = max(deadline - time.monotonic(), 0.1)

@@ -61,10 +61,13 @@ def test_run_all_without_errors(notebooks, notebook):
     assert not errors, f"{notebook.name} shows {len(errors)} error output(s); the first:\n{errors[0]}"
     assert "Error displaying widget" not in lab.page.inner_text(".jp-NotebookPanel:not(.lm-mod-hidden)")
     prompts = lab.prompts()
-    cells = json.loads(notebook.read_text())["cells"]
-    assert len(prompts) == sum(c["cell_type"] == "code" for c in cells)
-    not_run = [i for i, p in enumerate(prompts) if not re.fullmatch(r"\[\d+\]:", p)]
+    code = [c for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+    assert len(prompts) == len(code)
+    counts = [int(m.group(1)) if (m := re.fullmatch(r"\[(\d+)\]:", p)) else None for p in prompts]
+    not_run = [i for i, (n, c) in enumerate(zip(counts, code)) if n is None and "".join(c["source"]).strip()]
     assert not not_run, f"code cells {not_run} did not run (prompts {[prompts[i] for i in not_run]})"
+    ran = [n for n in counts if n is not None]
+    assert ran == list(range(1, len(ran) + 1)), f"not one fresh run, top to bottom: execution counts {ran}"
     assert (ARTIFACTS / f"{notebook.stem}.png").is_file()
 
 
@@ -120,9 +123,7 @@ def control(panel, kind, label):
 
 def set_lr(panel, value):
     readout = control(panel, ".widget-slider", "lr").locator(".widget-readout")
-    readout.click()
-    readout.press("Control+a")
-    readout.type(str(value))
+    readout.fill(str(value))
     readout.press("Enter")
     panel.page.wait_for_function(
         "([el, v]) => Math.abs(parseFloat(el.textContent) - v) <= 1e-3 * v",
