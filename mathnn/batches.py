@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mathnn.shapes import ShapeError
+from mathnn.shapes import ShapeError, shapes
 
 
 def one_hot(y, num_classes=10):
@@ -20,6 +20,7 @@ def one_hot(y, num_classes=10):
     return Y
 
 
+@shapes(X="n0 m", Y="k m")
 def minibatches(X, Y, batch_size, rng):
     """Shuffle once per epoch, then yield (X_batch (n0, B), Y_batch (k, B)) in that order.
 
@@ -29,10 +30,6 @@ def minibatches(X, Y, batch_size, rng):
     and the batch is still in cache when the matmuls read it. The last batch is
     smaller when batch_size does not divide m.
     """
-    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
-        raise ShapeError(
-            f"minibatches(): X has shape {X.shape} and Y {Y.shape}; expected (n0, m) and (k, m)"
-        )
     X_rows, Y_rows = X.T, Y.T  # (m, n0), (m, k): one example per row (views, no copy)
     perm = rng.permutation(X.shape[1])
     for start in range(0, len(perm), batch_size):

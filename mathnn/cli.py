@@ -39,8 +39,10 @@ def train(args):
     history = fit(params, X, y, X_val=X_test, y_val=y_test, rng=rng, optimizer=args.optimizer,
                   lr=args.lr, num_epochs=args.epochs, batch_size=args.batch_size,
                   lr_schedule=lr_schedule, callback=progress)
+    with np.errstate(all="ignore"):  # after a divergence the weights may be inf/nan
+        test_accuracy = accuracy(params, X_test, y_test)
     result = {
-        "test_accuracy": accuracy(params, X_test, y_test),
+        "test_accuracy": test_accuracy,
         "train_seconds": history.seconds[-1] if history.seconds else 0.0,
         "epochs": len(history.epoch),
         "diverged": history.diverged,

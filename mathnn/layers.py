@@ -9,7 +9,7 @@ Equation numbers refer to the notation page (notebooks/notation.md).
 
 import numpy as np
 
-from mathnn.shapes import shapes
+from mathnn.shapes import check_array, shapes
 
 
 @shapes(W="n_out n_in", A_prev="n_in m", b="n_out 1")
@@ -35,6 +35,7 @@ def linear_backward(dZ, cache, need_dA_prev=True):
     With ``need_dA_prev=False`` (the first layer: nobody needs dX) dA_prev is None.
     """
     W, A_prev = cache
+    check_array("linear_backward", "dZ", dZ, ["n_out", "m"], {"n_out": W.shape[0], "m": A_prev.shape[1]})
     dW = (A_prev @ dZ.T).T  # = dZ @ A_prev.T: ((n_in, m) @ (m, n_out)).T -> (n_out, n_in)
     db = dZ.sum(axis=1, keepdims=True)  # (n_out, 1)
     dA_prev = W.T @ dZ if need_dA_prev else None  # (n_in, n_out) @ (n_out, m) -> (n_in, m)
@@ -51,6 +52,7 @@ def relu_forward(Z):
 def relu_backward(dA, cache):
     """dZ = dA * 1[Z > 0]  (eq. 9).  dA (n, m) -> dZ (n, m)."""
     Z = cache
+    check_array("relu_backward", "dA", dA, ["n", "m"], {"n": Z.shape[0], "m": Z.shape[1]})
     return dA * (Z > 0)
 
 
@@ -82,6 +84,7 @@ def softmax_forward(Z):
 def softmax_backward(dA, cache):
     """Softmax Jacobian-vector product: dZ = A * (dA - sum_i dA_i A_i).  (k, m) -> (k, m)."""
     A = cache
+    check_array("softmax_backward", "dA", dA, ["k", "m"], {"k": A.shape[0], "m": A.shape[1]})
     return A * (dA - (dA * A).sum(axis=0, keepdims=True))
 
 

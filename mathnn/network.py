@@ -18,7 +18,7 @@ from mathnn.layers import (
     relu_backward,
     relu_forward,
 )
-from mathnn.shapes import ShapeError, shapes
+from mathnn.shapes import ShapeError, check_array, shapes
 
 SCHEMES = ("zeros", "normal", "small", "xavier", "he")
 
@@ -76,6 +76,7 @@ def backward(params, cache, Y):
     Returns {"dW1": (n1, n0), "db1": (n1, 1), ...}, same shapes as the params.
     """
     L = num_layers(params)
+    check_array("backward", "Y", Y, ["n_out", "m"], {"n_out": Y.shape[0], "m": cache["A0"].shape[1]})
     dZ = cross_entropy_backward(1.0, (cache[f"A{L}"], Y))  # dZ_L = (A_L - Y) / m, (n_out, m)
     grads = {}
     for l in range(L, 0, -1):

@@ -4,7 +4,7 @@
                   batch_size=128, rng=np.random.default_rng(0), callback=curve.update)
 
 X (n0, m) inputs, y (m,) integer labels. ``fit`` changes ``params`` in place and
-returns a :class:`History`. If the loss becomes NaN or infinite, training stops,
+returns a :class:`History`. If the loss becomes NaN, infinite or larger than DIVERGED_LOSS, training stops,
 ``history.diverged`` says where, and a :class:`DivergenceWarning` is issued.
 """
 
@@ -19,6 +19,11 @@ from mathnn.layers import nll
 from mathnn.network import backward, forward, num_layers
 from mathnn.optim import make_optimizer
 from mathnn.shapes import shapes
+
+# A loss above this counts as diverged. The stable log-softmax keeps an exploding loss
+# finite (it can settle at ~1e3-1e4 once every ReLU is dead), so NaN/inf alone is not
+# enough. A fresh network starts near ln 10 = 2.3; even N(0, 1) weights start below 100.
+DIVERGED_LOSS = 1e3
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -76,10 +81,10 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
             for step, (X_batch, Y_batch) in enumerate(minibatches(X, Y, batch_size, rng)):
                 _, cache = forward(params, X_batch)
                 loss = nll(cache["log_A"], Y_batch)
-                if not np.isfinite(loss):
+                if not np.isfinite(loss) or loss > DIVERGED_LOSS:
                     history.diverged = (
                         f"diverged at epoch {epoch + 1}, step {step + 1} (lr={opt.lr:g}): the loss "
-                        f"became {loss}. The learning rate is too large; try a smaller one."
+                        f"became {loss:.3g}. The learning rate is too large; try a smaller one."
                     )
                     break
                 opt.step(backward(params, cache, Y_batch))
@@ -87,7 +92,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
             train_seconds += time.perf_counter() - start
             history.step_loss += losses
             if history.diverged:
-                warnings.warn(history.diverged, DivergenceWarning, stacklevel=2)
+                warnings.warn(history.diverged, DivergenceWarning, stacklevel=3)  # the caller of fit (past @shapes)
                 if callback is not None:
                     callback(history)
                 break
