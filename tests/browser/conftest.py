@@ -127,10 +127,11 @@ def jupyter(chromium_path, tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
-        for pid in kernels:
+        for pid in kernels:  # a kernel the server failed to stop (checked by name: the pid could be reused)
             try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
+                if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(pid, signal.SIGKILL)
+            except (OSError, ProcessLookupError):
                 pass
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "jupyterlab.log").write_text(log_path.read_text(errors="replace"))
