@@ -1,0 +1,64 @@
+"""How long the training panel takes from a click on Train to its last redraw.
+
+    MATHNN_DATA=../shared/mnist .venv/bin/python benchmarks/widgets_latency.py [--runs 5]
+
+Lesson 06 promises: retraining 3 epochs and redrawing takes at most 2 s after the click.
+The click handler runs synchronously in the kernel, so the time from ``click()`` until it
+returns is the kernel's share of that latency (training, evaluation on the test set after
+every epoch, one PNG per epoch); the browser then only swaps an image. Printed, not asserted:
+the numbers depend on the machine and on what else runs on it.
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from mathnn.plots import _png
+from mathnn.widgets import TrainingPanel, mnist, train_and_report
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    start = time.perf_counter()
+    mnist()
+    print(f"loading MNIST (once per kernel): {time.perf_counter() - start:.2f} s")
+    start = time.perf_counter()
+    panel = TrainingPanel(lr=0.1, init="he", epochs=3, batch_size=128)
+    print(f"building the panel: {time.perf_counter() - start:.2f} s")
+    panel.train_button.click()  # warm-up: first BLAS calls, font cache
+
+    clicks, trains, pngs = [], [], []
+    for run in range(args.runs):
+        time.sleep(panel.quiet_period + 0.05)  # clicks right after a run are ignored on purpose
+        panel.lr.value = [0.05, 0.1, 0.2, 0.3, 0.5][run % 5]
+        panel.init.value = ["he", "xavier"][run % 2]
+        before = panel.trainings
+        start = time.perf_counter()
+        panel.train_button.click()
+        clicks.append(time.perf_counter() - start)
+        assert panel.trainings == before + 1 and panel.history.diverged is None
+
+        start = time.perf_counter()
+        train_and_report(**panel.settings())
+        trains.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        _png(panel.curve.fig)
+        pngs.append(time.perf_counter() - start)
+
+    def summary(times):
+        return f"median {statistics.median(times):.2f} s, max {max(times):.2f} s"
+
+    print(f"click -> last redraw, 3 epochs of 60,000 images ({args.runs} runs): {summary(clicks)}")
+    print(f"  of which training + test-set evaluation alone:  {summary(trains)}")
+    print(f"  one PNG of the learning curve:                   {summary(pngs)} (x3 per run)")
+    print(f"the panel's history: {len(panel.history.epoch)} epochs, test accuracy "
+          f"{np.round(panel.history.val_acc, 3).tolist()}")
+
+
+if __name__ == "__main__":
+    main()
