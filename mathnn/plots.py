@@ -12,7 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def _png(fig):
+def png_bytes(fig):
+    """Render a matplotlib Figure to PNG bytes (for display handles and widgets)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=80)
     return buffer.getvalue()
@@ -43,7 +44,7 @@ class LiveCurve:
     def _image(self):
         from IPython.display import Image
 
-        return Image(data=_png(self.fig), format="png")
+        return Image(data=png_bytes(self.fig), format="png")
 
     def update(self, history, label=""):
         """Redraw with the latest numbers of ``history`` (for run ``label``)."""
@@ -71,6 +72,7 @@ class LiveCurve:
             ax.grid(alpha=0.3)
         self.fig.suptitle(self.title + ("\n" + "; ".join(notes) if notes else ""), fontsize=10,
                           color="crimson" if notes else "black")
+        self.fig.subplots_adjust(top=0.72 if notes else 0.8)  # room for a second title line
         if self.handle is not None:
             self.handle.update(self._image())
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from mathnn.data import load_mnist
 from mathnn.network import SCHEMES, init_params
-from mathnn.plots import LiveCurve, _png
+from mathnn.plots import LiveCurve, png_bytes
 from mathnn.train import DivergenceWarning, fit
 
 SIZES = (784, 10, 10)
@@ -211,4 +211,4 @@ class TrainingPanel:
         replaces the image in place from any handler, adds nothing to the notebook cell, and
         lets the browser swap one ``<img>``.
         """
-        self.output.outputs = (_png_output(_png(self.curve.fig)),)
+        self.output.outputs = (_png_output(png_bytes(self.curve.fig)),)
