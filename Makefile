@@ -39,8 +39,8 @@ unit-and-notebooks: $(STAMP)
 # (unless MATHNN_REQUIRE_BROWSER=1, as in CI, where that is a failure)
 browser: $(STAMP)
 	@if [ -x "$(CHROMIUM)" ]; then \
-		$(TEST_ENV) $(BIN)/pytest -m browser tests; \
-	elif [ -n "$$MATHNN_REQUIRE_BROWSER" ]; then \
+		$(TEST_ENV) MATHNN_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m browser tests; \
+	elif [ -n "$$MATHNN_REQUIRE_BROWSER" ] && [ "$$MATHNN_REQUIRE_BROWSER" != 0 ]; then \
 		echo "browser tests need Chromium at $(CHROMIUM) (apt-get install -y chromium)"; exit 1; \
 	else \
 		echo "SKIPPED the browser tests: no Chromium at $(CHROMIUM) (apt-get install -y chromium to run them)"; \

@@ -7,6 +7,9 @@ with ``n0 = 784`` inputs. Gradients use the same keys with a ``d`` in front
     Z1 = W1 @ X + b1,  A1 = relu(Z1),  Z2 = W2 @ A1 + b2,  A2 = softmax(Z2).
 """
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 from mathnn.layers import (
@@ -117,8 +120,12 @@ def confusion_matrix(y_true, y_pred, num_classes=10):
 
 
 def save_params(path, params):
-    """Save a parameter dict to an .npz file."""
-    np.savez(path, **params)
+    """Save a parameter dict to an .npz file, atomically: a reader never sees half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, **params)
+    os.replace(tmp, path)
 
 
 def load_params(path):
