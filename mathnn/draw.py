@@ -17,7 +17,6 @@ strokes, redraws them with :func:`render_strokes`, and shows the prediction afte
 stroke. Everything it computes is also callable without a mouse.
 """
 
-import io
 
 import numpy as np
 
@@ -151,6 +150,8 @@ def chart_png(x, probs, title=None):
     """PNG bytes: the 28 x 28 input the network sees, and its 10 probabilities as bars."""
     from matplotlib.figure import Figure
 
+    from mathnn.plots import png_bytes
+
     fig = Figure(figsize=(5.6, 2.4))
     ax_img, ax_bar = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.8]})
     ax_img.imshow(np.zeros((FIELD, FIELD)) if x is None else x.reshape(FIELD, FIELD), cmap="gray_r", vmin=0, vmax=1)
@@ -165,9 +166,7 @@ def chart_png(x, probs, title=None):
     ax_bar.set(xticks=range(10), ylim=(0, 1), xlabel="digit", title=title or "softmax probabilities")
     ax_bar.title.set_fontsize(9)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
-    return buffer.getvalue()
+    return png_bytes(fig)
 
 
 class DrawingPad:
