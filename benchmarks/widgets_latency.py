@@ -15,8 +15,9 @@ import time
 
 import numpy as np
 
+from mathnn.data import load_mnist_all
 from mathnn.plots import _png
-from mathnn.widgets import TrainingPanel, mnist, train_and_report
+from mathnn.widgets import TrainingPanel, train_and_report
 
 
 def main():
@@ -25,10 +26,10 @@ def main():
     args = parser.parse_args()
 
     start = time.perf_counter()
-    mnist()
+    load_mnist_all()
     print(f"loading MNIST (once per kernel): {time.perf_counter() - start:.2f} s")
     start = time.perf_counter()
-    panel = TrainingPanel(lr=0.1, init="he", epochs=3, batch_size=128)
+    panel = TrainingPanel(lr=0.1, init="he", num_epochs=3, batch_size=128)
     print(f"building the panel: {time.perf_counter() - start:.2f} s")
     panel.train_button.click()  # warm-up: first BLAS calls, font cache
 

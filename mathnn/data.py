@@ -10,6 +10,7 @@ IDX format: a 4-byte magic number (0, 0, type code 0x08 = unsigned byte, number 
 dimensions), then each dimension as a big-endian int32, then the data, row-major.
 """
 
+import functools
 import gzip
 import hashlib
 import os
@@ -186,3 +187,16 @@ def load_mnist(split="train", root=None, download=True):
     m = len(labels)
     X = (images.reshape(m, 784).astype(np.float32) / np.float32(255)).T  # (784, m), Fortran order
     return X, labels.astype(np.int64)
+
+
+@functools.lru_cache(maxsize=1)
+def load_mnist_all():
+    """(X_train (784, 60000), y_train (60000,), X_test (784, 10000), y_test (10000,)), loaded once.
+
+    Cached per process and read-only, since every caller shares the same arrays.
+    """
+    X, y = load_mnist("train")
+    X_test, y_test = load_mnist("test")
+    for array in (X, y, X_test, y_test):
+        array.flags.writeable = False
+    return X, y, X_test, y_test

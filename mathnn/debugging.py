@@ -10,10 +10,8 @@ the symptoms. The checks here turn them into a message that says where to look.
 
 import numpy as np
 
-from mathnn.gradcheck import numerical_gradient, rel_error
-from mathnn.layers import cross_entropy
-from mathnn.network import forward, num_layers
-from mathnn.shapes import ShapeError, check_array, shapes
+from mathnn.gradcheck import grad_check
+from mathnn.shapes import ShapeError, check_array
 
 
 class StaleUpdateError(AssertionError):
@@ -61,22 +59,18 @@ def check_grads(params, grads):
         check_array("check_grads", f"grads['d{key}']", np.asarray(grads["d" + key]), list(p.shape), {})
 
 
-@shapes(params="layers", X="n0 m", Y="n_out m")
 def gradient_errors(backward_fn, params, X, Y, h=1e-5):
     """Compare ``backward_fn(params, cache, Y)`` with centred differences of the loss (eq. 10).
 
-    backward_fn has the signature of :func:`mathnn.backward`; params, X, Y should be float64
-    (and small: every entry of every parameter costs two forward passes). The loss is mathnn's
-    mean cross-entropy (eq. 5). Shapes are checked first (:func:`check_grads`). Returns rows
-    (name, shape, rel_error) as :func:`mathnn.grad_check` does: above 1e-7 means a bug.
+    :func:`mathnn.grad_check` with your backward function, whose gradients' shapes are
+    checked first (:func:`check_grads`). params, X, Y should be float64 (and small: every
+    entry of every parameter costs two forward passes). Returns rows (name, shape,
+    rel_error): above 1e-7 means a bug.
     """
-    _, cache = forward(params, X)
-    grads = backward_fn(params, cache, Y)
-    check_grads(params, grads)
-    L = num_layers(params)
 
-    def loss():
-        return cross_entropy(forward(params, X)[1][f"Z{L}"], Y)
+    def checked_backward(params, cache, Y):
+        grads = backward_fn(params, cache, Y)
+        check_grads(params, grads)
+        return grads
 
-    return [(key, p.shape, rel_error(grads["d" + key], numerical_gradient(loss, p, h)))
-            for key, p in params.items()]
+    return grad_check(params, X, Y, h, backward_fn=checked_backward)

@@ -11,7 +11,8 @@ per-entry ratio is dominated by rounding on entries whose gradient is almost zer
 
 import numpy as np
 
-from mathnn.network import loss_and_grads
+from mathnn.layers import nll
+from mathnn.network import backward, forward
 from mathnn.shapes import shapes
 
 
@@ -40,18 +41,21 @@ def numerical_gradient(f, x, h=1e-5):
 
 
 @shapes(params="layers", X="n0 m", Y="n_out m")
-def grad_check(params, X, Y, h=1e-5):
-    """Backprop vs numerical gradient of the mean loss for every parameter.
+def grad_check(params, X, Y, h=1e-5, backward_fn=backward):
+    """Backprop vs numerical gradient of the mean loss (eq. 5) for every parameter.
 
-    Use float64 params and data. Returns rows (name, shape, rel_error), one per
-    parameter, e.g. ("W1", (10, 784), 3e-10).
+    backward_fn(params, cache, Y) -> grads: the backward pass to check, mathnn's by
+    default (pass your own to check it). Use float64 params and data. Returns rows
+    (name, shape, rel_error), one per parameter, e.g. ("W1", (10, 784), 3e-10).
     """
-    _, grads = loss_and_grads(params, X, Y)
-    rows = []
-    for key, p in params.items():
-        numeric = numerical_gradient(lambda: loss_and_grads(params, X, Y)[0], p, h)
-        rows.append((key, p.shape, rel_error(grads["d" + key], numeric)))
-    return rows
+    _, cache = forward(params, X)
+    grads = backward_fn(params, cache, Y)
+
+    def loss():
+        return nll(forward(params, X)[1]["log_A"], Y)
+
+    return [(key, p.shape, rel_error(grads["d" + key], numerical_gradient(loss, p, h)))
+            for key, p in params.items()]
 
 
 def print_grad_table(rows):

@@ -10,13 +10,14 @@ returns a :class:`History`. If the loss becomes NaN, infinite or larger than DIV
 
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from mathnn.batches import minibatches, one_hot
+from mathnn.data import load_mnist_all
 from mathnn.layers import nll
-from mathnn.network import backward, forward, num_layers
+from mathnn.network import backward, forward, init_params, num_layers
 from mathnn.optim import make_optimizer
 from mathnn.shapes import shapes
 
@@ -45,9 +46,7 @@ class History:
     seconds: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)
     diverged: str | None = None
-
-    def as_dict(self):
-        return asdict(self)
+    params: dict | None = field(default=None, repr=False)  # set by train_and_report
 
 
 @shapes(params="layers", X="n0 m", y="m")
@@ -106,4 +105,30 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
                 history.val_acc.append(val_acc)
             if callback is not None:
                 callback(history)
+    return history
+
+
+def train_and_report(lr, init, num_epochs, batch_size, seed, optimizer="sgd", train_size=None, callback=None):
+    """Train a fresh 784-10-10 network on MNIST; return its History (test set as validation).
+
+    lr: learning rate; init: a scheme of ``mathnn.network.SCHEMES``; num_epochs: passes over
+    the training set; batch_size: examples per step; seed: seeds ``np.random.default_rng``,
+    which draws the initial weights and then shuffles the batches, so equal arguments give
+    equal histories. optimizer: "sgd", "momentum" or "adam". train_size: train on the first
+    ``train_size`` training images only (None: all 60,000). callback(history): after every
+    epoch, as in :func:`fit`. The trained parameters are ``history.params``.
+
+    A diverging run does not raise: it returns early with ``history.diverged`` set (the
+    DivergenceWarning of :func:`fit` is silenced here; the message is in the history).
+    """
+    X, y, X_test, y_test = load_mnist_all()
+    if train_size is not None:
+        X, y = X[:, :train_size], y[:train_size]
+    rng = np.random.default_rng(seed)
+    params = init_params((784, 10, 10), init, rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        history = fit(params, X, y, rng=rng, X_val=X_test, y_val=y_test, optimizer=optimizer, lr=lr,
+                      num_epochs=num_epochs, batch_size=batch_size, callback=callback)
+    history.params = params
     return history

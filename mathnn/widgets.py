@@ -1,6 +1,6 @@
 """Widgets for the lessons: a training panel, a thin layer over one pure function.
 
-    history = train_and_report(lr=0.1, init="he", epochs=3, batch_size=128, seed=0)
+    history = train_and_report(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0)
 
 trains the 784-10-10 network on MNIST and returns the :class:`~mathnn.train.History`
 (``history.diverged`` says where training stopped if the loss blew up). Everything a
@@ -19,60 +19,18 @@ does not import it.
 """
 
 import base64
-import functools
 import html
 import time
-import warnings
 
 import ipywidgets as widgets
 import numpy as np
 
-from mathnn.data import load_mnist
-from mathnn.network import SCHEMES, init_params
+from mathnn.network import SCHEMES
 from mathnn.plots import LiveCurve, png_bytes
-from mathnn.train import DivergenceWarning, fit
+from mathnn.train import train_and_report
 
-SIZES = (784, 10, 10)
 BATCH_SIZES = (32, 64, 128, 256, 512)
 CHANCE = 0.2  # a test accuracy below this is about what guessing the most frequent digit gives (11%)
-
-
-@functools.lru_cache(maxsize=1)
-def mnist():
-    """(X_train (784, 60000), y_train, X_test (784, 10000), y_test), loaded once per process.
-
-    The arrays are read-only: every caller shares them.
-    """
-    X, y = load_mnist("train")
-    X_test, y_test = load_mnist("test")
-    for array in (X, y, X_test, y_test):
-        array.flags.writeable = False
-    return X, y, X_test, y_test
-
-
-def train_and_report(lr, init, epochs, batch_size, seed, optimizer="sgd", train_size=None, callback=None):
-    """Train a fresh 784-10-10 network on MNIST; return its History (test set as validation).
-
-    lr: learning rate; init: a scheme of ``mathnn.network.SCHEMES``; epochs: passes over the
-    training set; batch_size: examples per step; seed: seeds ``np.random.default_rng``, which
-    draws the initial weights and then shuffles the batches, so equal arguments give equal
-    histories. optimizer: "sgd", "momentum" or "adam". train_size: train on the first
-    ``train_size`` training images only (None: all 60,000). callback(history): after every
-    epoch, as in :func:`mathnn.fit`.
-
-    A diverging run does not raise: it returns early with ``history.diverged`` set (the
-    DivergenceWarning that :func:`mathnn.fit` issues is silenced here; the message is in
-    the history).
-    """
-    X, y, X_test, y_test = mnist()
-    if train_size is not None:
-        X, y = X[:, :train_size], y[:train_size]
-    rng = np.random.default_rng(seed)
-    params = init_params(SIZES, init, rng)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DivergenceWarning)
-        return fit(params, X, y, rng=rng, X_val=X_test, y_val=y_test, optimizer=optimizer, lr=lr,
-                   num_epochs=epochs, batch_size=batch_size, callback=callback)
 
 
 def _png_output(png, text="learning curve"):
@@ -88,7 +46,7 @@ class TrainingPanel:
 
     - ``lr``: FloatLogSlider "lr", 1e-4 .. 100 (log scale; from about 30 up the 784-10-10 network
       diverges, at 1 to 10 its ReLUs die and it stays at chance); ``init``: Dropdown "init" over
-      ``SCHEMES``; ``epochs``: IntSlider "epochs" 1..10; ``batch_size``: Dropdown "batch_size"
+      ``SCHEMES``; ``num_epochs``: IntSlider "num_epochs" 1..10; ``batch_size``: Dropdown "batch_size"
       (32 .. 512); ``train_button``: Button "Train".
     - ``output``: Output widget holding the learning curve as one PNG image, replaced after
       every epoch (so the page shows an ``<img>`` whose ``src`` changes).
@@ -102,12 +60,12 @@ class TrainingPanel:
     comparing settings. ``quiet_period`` (seconds): see :meth:`_on_click`.
     """
 
-    def __init__(self, lr=0.1, init="he", epochs=3, batch_size=128, seed=0, optimizer="sgd",
+    def __init__(self, lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0, optimizer="sgd",
                  train_size=None, max_runs=1, quiet_period=0.25, title="784-10-10 on MNIST"):
         self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-4, max=2, step=0.1, description="lr",
                                          continuous_update=False, readout_format=".3g")
         self.init = widgets.Dropdown(options=SCHEMES, value=init, description="init")
-        self.epochs = widgets.IntSlider(value=epochs, min=1, max=10, description="epochs",
+        self.num_epochs = widgets.IntSlider(value=num_epochs, min=1, max=10, description="num_epochs",
                                         continuous_update=False)
         self.batch_size = widgets.Dropdown(options=BATCH_SIZES, value=batch_size, description="batch_size")
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play",
@@ -127,7 +85,7 @@ class TrainingPanel:
         self.train_button.on_click(self._on_click)
         self.widget = widgets.VBox([
             widgets.HBox([self.lr, self.init]),
-            widgets.HBox([self.epochs, self.batch_size, self.train_button]),
+            widgets.HBox([self.num_epochs, self.batch_size, self.train_button]),
             self.output,
             self.status,
         ])
@@ -142,7 +100,7 @@ class TrainingPanel:
 
     def settings(self):
         """The arguments of :func:`train_and_report` the next training will use."""
-        return dict(lr=self.lr.value, init=self.init.value, epochs=self.epochs.value,
+        return dict(lr=self.lr.value, init=self.init.value, num_epochs=self.num_epochs.value,
                     batch_size=self.batch_size.value, seed=self.seed, optimizer=self.optimizer,
                     train_size=self.train_size)
 
@@ -180,7 +138,7 @@ class TrainingPanel:
                 self.curve.update(history, label)
                 self._show_curve()
                 if not history.diverged:
-                    self.status.value = (f"epoch {history.epoch[-1]}/{settings['epochs']}: "
+                    self.status.value = (f"epoch {history.epoch[-1]}/{settings['num_epochs']}: "
                                          f"test accuracy {history.val_acc[-1]:.3f} ({html.escape(label)})")
 
             self.history = train_and_report(**settings, callback=on_epoch)

@@ -25,7 +25,7 @@ def _mnist_reachable(mnist):
 
 def test_train_and_report_is_deterministic():
     a = mw.train_and_report(0.1, "he", 1, 128, 0, **SMALL)
-    b = mw.train_and_report(lr=0.1, init="he", epochs=1, batch_size=128, seed=0, **SMALL)
+    b = mw.train_and_report(lr=0.1, init="he", num_epochs=1, batch_size=128, seed=0, **SMALL)
     c = mw.train_and_report(0.1, "he", 1, 128, 1, **SMALL)
     assert a.diverged is None and a.epoch == [1] and len(a.step_loss) == 47
     assert a.step_loss == b.step_loss and a.val_loss == b.val_loss and a.val_acc == b.val_acc
@@ -48,8 +48,8 @@ def test_panel_controls_and_display():
     assert panel.lr.value == pytest.approx(0.1)
     assert isinstance(panel.init, widgets.Dropdown) and panel.init.description == "init"
     assert tuple(panel.init.options) == SCHEMES and panel.init.value == "he"
-    assert isinstance(panel.epochs, widgets.IntSlider) and (panel.epochs.min, panel.epochs.max) == (1, 10)
-    assert panel.epochs.value == 3
+    assert isinstance(panel.num_epochs, widgets.IntSlider) and (panel.num_epochs.min, panel.num_epochs.max) == (1, 10)
+    assert panel.num_epochs.value == 3
     assert tuple(panel.batch_size.options) == (32, 64, 128, 256, 512) and panel.batch_size.value == 128
     assert isinstance(panel.train_button, widgets.Button) and panel.train_button.description == "Train"
     assert isinstance(panel.output, widgets.Output) and isinstance(panel.status, widgets.HTML)
@@ -65,21 +65,21 @@ def test_moving_the_controls_does_not_train():
     for value in (1e-3, 0.01, 1.0, 10.0, 0.3):
         panel.lr.value = value
     panel.init.value = "xavier"
-    panel.epochs.value = 5
+    panel.num_epochs.value = 5
     panel.batch_size.value = 64
     assert panel.trainings == 0 and panel.history is None
-    assert panel.settings() == {"lr": pytest.approx(0.3), "init": "xavier", "epochs": 5, "batch_size": 64,
+    assert panel.settings() == {"lr": pytest.approx(0.3), "init": "xavier", "num_epochs": 5, "batch_size": 64,
                                 "seed": 0, "optimizer": "sgd", "train_size": 6000}
 
 
 def test_click_trains_redraws_and_matches_train_and_report():
-    panel = mw.TrainingPanel(epochs=2, quiet_period=0, **SMALL)
+    panel = mw.TrainingPanel(num_epochs=2, quiet_period=0, **SMALL)
     empty = panel.png
     panel.lr.value = 0.3
     panel.init.value = "xavier"
     panel.train_button.click()
 
-    direct = mw.train_and_report(lr=panel.lr.value, init="xavier", epochs=2, batch_size=128, seed=0, **SMALL)
+    direct = mw.train_and_report(lr=panel.lr.value, init="xavier", num_epochs=2, batch_size=128, seed=0, **SMALL)
     assert panel.history.step_loss == direct.step_loss, "same arguments, same seed: the same run"
     assert panel.history.val_acc == direct.val_acc
     first = panel.png
@@ -100,7 +100,7 @@ def test_click_trains_redraws_and_matches_train_and_report():
 
 @pytest.mark.parametrize("lr, init", [(30, "he"), (100, "normal")])
 def test_diverging_lr_shows_the_message(lr, init):
-    panel = mw.TrainingPanel(lr=lr, init=init, epochs=3)  # all 60,000 images; it stops within a few steps
+    panel = mw.TrainingPanel(lr=lr, init=init, num_epochs=3)  # all 60,000 images; it stops within a few steps
     before = panel.png
     panel.train_button.click()
     assert panel.history.diverged and panel.history.diverged.startswith("diverged at epoch 1")
@@ -110,14 +110,14 @@ def test_diverging_lr_shows_the_message(lr, init):
 
 
 def test_a_dead_network_is_reported_as_guessing():
-    panel = mw.TrainingPanel(lr=10, init="normal", epochs=1, **SMALL)  # every ReLU dies, the loss stays finite
+    panel = mw.TrainingPanel(lr=10, init="normal", num_epochs=1, **SMALL)  # every ReLU dies, the loss stays finite
     panel.train_button.click()
     assert panel.history.diverged is None and panel.history.val_acc[-1] < mw.CHANCE
     assert "no better than guessing" in panel.status.value
 
 
 def test_clicks_while_training_or_queued_behind_it_are_ignored(monkeypatch):
-    panel = mw.TrainingPanel(epochs=2, **SMALL)  # default quiet_period
+    panel = mw.TrainingPanel(num_epochs=2, **SMALL)  # default quiet_period
     disabled_during_run = []
     real = mw.train_and_report
 
