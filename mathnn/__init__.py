@@ -1,4 +1,8 @@
-"""mathnn: the helper package of the mathnn course. Every function here is derived in a lesson."""
+"""mathnn: the helper package of the mathnn course.
+
+The functions the lessons derive (layers, network, gradients) live here once; the lessons
+assert that their in-the-open versions agree, then import them. ``import mathnn as mn``.
+"""
 
 from mathnn import check
 from mathnn.batches import minibatches, one_hot

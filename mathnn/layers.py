@@ -20,8 +20,8 @@ def linear_forward(W, A_prev, b):
     cache = (W, A_prev).
 
     Speed note: W @ A_prev is computed as (A_prev.T @ W.T).T, the same numbers
-    since (W A)^T = A^T W^T. With the long axis m first, BLAS runs about 1.5x
-    faster on the 784-10-10 network's shapes (python -m mathnn bench).
+    since (W A)^T = A^T W^T. With the long axis m first, OpenBLAS ran these small
+    products faster on our machines (measure yours with python -m mathnn bench).
     """
     Z = (A_prev.T @ W.T).T + b  # ((m, n_in) @ (n_in, n_out)).T + (n_out, 1) -> (n_out, m)
     return Z, (W, A_prev)
@@ -115,6 +115,9 @@ def cross_entropy_forward(Z, Y):
 
 
 def cross_entropy_backward(dloss, cache):
-    """dL/dZ = (A - Y) / m, times the upstream scalar dloss  (eq. 5').  -> dZ (k, m)."""
+    """dL/dZ = (A - Y) / m, times the upstream scalar dloss  (eq. 5').
+
+    cache = (A, Y) from :func:`cross_entropy_forward`, both (k, m)  ->  dZ (k, m).
+    """
     A, Y = cache
     return dloss * (A - Y) / A.shape[1]

@@ -47,29 +47,30 @@ def init_params(sizes=(784, 10, 10), scheme="he", rng=None, dtype=np.float32):
 
 
 def num_layers(params):
-    """Number of (linear) layers L in a parameter dict."""
+    """Number of (linear) layers D in a parameter dict (2 for the 784-10-10 network)."""
     return sum(1 for key in params if key.startswith("W"))
 
 
 @shapes(params="layers", X="n0 m")
 def forward(params, X):
-    """Forward pass. X (n0, m) -> A_L (n_out, m) class probabilities, and the cache.
+    """Forward pass. X (n0, m) -> A_D (n_out, m) class probabilities, and the cache.
 
-    The cache holds every intermediate by name: A0 = X, Z1, A1, ..., Z_L, A_L,
-    log_A_L = log A_L (for the loss), and the per-layer caches needed by :func:`backward`.
+    D is the number of layers. The cache holds every intermediate by name: A0 = X, Z1,
+    A1, ..., Z_D, A_D (each (n_l, m)), log_A = log A_D (n_out, m) for the loss, and the
+    per-layer caches ("linear1", ...) needed by :func:`backward`.
     """
-    L = num_layers(params)
+    D = num_layers(params)
     cache = {"A0": X}
     A = X
-    for l in range(1, L + 1):
+    for l in range(1, D + 1):
         Z, cache[f"linear{l}"] = linear_forward(params[f"W{l}"], A, params[f"b{l}"])  # (n_l, m)
         cache[f"Z{l}"] = Z
-        if l < L:
+        if l < D:
             A, _ = relu_forward(Z)  # (n_l, m)
             cache[f"A{l}"] = A
     cache["log_A"] = log_softmax(Z)  # (n_out, m), stable log-sum-exp (eq. 4)
-    cache[f"A{L}"] = np.exp(cache["log_A"])  # softmax(Z_L), (n_out, m)
-    return cache[f"A{L}"], cache
+    cache[f"A{D}"] = np.exp(cache["log_A"])  # softmax(Z_D), (n_out, m)
+    return cache[f"A{D}"], cache
 
 
 @shapes(params="layers", Y="n_out m")
@@ -78,11 +79,11 @@ def backward(params, cache, Y):
 
     Returns {"dW1": (n1, n0), "db1": (n1, 1), ...}, same shapes as the params.
     """
-    L = num_layers(params)
+    D = num_layers(params)
     check_array("backward", "Y", Y, ["n_out", "m"], {"n_out": Y.shape[0], "m": cache["A0"].shape[1]})
-    dZ = cross_entropy_backward(1.0, (cache[f"A{L}"], Y))  # dZ_L = (A_L - Y) / m, (n_out, m)
+    dZ = cross_entropy_backward(1.0, (cache[f"A{D}"], Y))  # dZ_D = (A_D - Y) / m (eq. 5'), (n_out, m)
     grads = {}
-    for l in range(L, 0, -1):
+    for l in range(D, 0, -1):
         dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, cache[f"linear{l}"], need_dA_prev=l > 1)
         if l > 1:
             dZ = relu_backward(dA_prev, cache[f"Z{l - 1}"])  # dZ_{l-1} = dA_{l-1} * 1[Z_{l-1} > 0]
@@ -113,7 +114,7 @@ def accuracy(params, X, y):
 
 
 def confusion_matrix(y_true, y_pred, num_classes=10):
-    """C (k, k) of counts: C[i, j] = number of examples of class i predicted as j."""
+    """C (k, k) of counts from labels y_true (m,) and predictions y_pred (m,): C[i, j] = #(true i, predicted j)."""
     C = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(C, (np.asarray(y_true), np.asarray(y_pred)), 1)
     return C

@@ -2,7 +2,8 @@
 
 An optimizer holds the parameter dict and, on ``step(grads)``, changes every
 array in it *in place* (``p -= ...``), so whoever else holds ``params`` sees the
-update. Gradients use the keys of the parameters with a ``d`` in front.
+update. Gradients use the keys of the parameters with a ``d`` in front, and each
+gradient has its parameter's shape (``grads["dW1"]`` is (10, 784) like ``params["W1"]``).
 """
 
 import math

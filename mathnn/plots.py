@@ -77,7 +77,7 @@ class LiveCurve:
             self.handle.update(self._image())
 
     def close(self):
-        """Final redraw, then free the figure."""
+        """Free the figure (the last PNG stays in the notebook)."""
         self.fig.clf()
 
     def __enter__(self):

@@ -20,7 +20,8 @@ A mismatch raises :class:`ShapeError`::
 Arguments are checked where they enter ``mathnn``: when a checked function calls
 another (``forward`` calls ``linear_forward``), the inner call is not checked
 again, since its shapes follow from the already-checked outer arguments. This
-keeps the checks cheap enough to leave on while training.
+keeps the checks cheap enough to leave on while training. (So inside ``fit``, which
+checks its arguments once, nothing is re-checked, not even in a callback.)
 """
 
 import functools

@@ -23,12 +23,12 @@ from mathnn.shapes import shapes
 
 # A loss above this counts as diverged. The stable log-softmax keeps an exploding loss
 # finite (it can settle at ~1e3-1e4 once every ReLU is dead), so NaN/inf alone is not
-# enough. A fresh network starts near ln 10 = 2.3; even N(0, 1) weights start below 100.
+# enough. A fresh 784-10-10 starts near ln 10 = 2.3; even with N(0, 1) weights below 100.
 DIVERGED_LOSS = 1e3
 
 
 class DivergenceWarning(RuntimeWarning):
-    """Training stopped because the loss became NaN or infinite."""
+    """Training stopped because the loss became NaN, infinite or larger than DIVERGED_LOSS."""
 
 
 @dataclass
