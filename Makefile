@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# served on 127.0.0.1 only, with a token (printed in the URL); --allow-root only for root
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) notebooks/00_data.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+		$(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_data.ipynb
 
 test: lint unit-and-notebooks browser
 
