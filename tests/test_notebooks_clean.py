@@ -55,3 +55,25 @@ def test_notebook_opens_with_intro_and_ends_with_exercises(name):
     assert re.search(r"\]\(notation\.md(#[^)]*)?\)", intro), f"{name}: the intro does not link to notation.md"
     markdown = "\n".join(source(c) for c in cells if c["cell_type"] == "markdown")
     assert re.search(r"^## Exercises\b", markdown, re.MULTILINE), f"{name}: no \"## Exercises\" heading"
+
+
+def test_the_series_is_complete_and_numbered():
+    """The course's nine lessons exist, numbered 00-08 in order, plus the notation page."""
+    expected = ["00_data", "01_forward", "02_loss", "03_backprop", "04_training", "05_initialization",
+                "06_learning_rate", "07_optimizers_and_bugs", "08_draw_a_digit"]
+    assert [Path(name).stem for name in notebooks()] == expected
+    assert (NOTEBOOK_DIR / "notation.md").is_file()
+
+
+@pytest.mark.parametrize("name", notebooks())
+def test_every_matmul_line_has_a_shape_comment(name):
+    """The series' convention: each line with a matrix product says its shapes in a comment."""
+    missing = []
+    for i, cell in enumerate(load(name)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        for line in source(cell).splitlines():
+            code = line.split("#", 1)[0]
+            if re.search(r"\s@\s|np\.(dot|matmul)\(", code) and "->" not in line.split("#", 1)[-1]:
+                missing.append(f"cell {i}: {line.strip()}")
+    assert not missing, "matmul lines without a '(shape) @ (shape) -> (shape)' comment:\n" + "\n".join(missing)
