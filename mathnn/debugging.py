@@ -2,7 +2,8 @@
 
     check_update(train_step, params)       # did one step change the parameters at all?
     check_grads(params, grads)             # does every gradient have its parameter's shape?
-    rows = gradient_errors(my_backward, params, X, Y)   # backprop vs centred differences (eq. 10)
+    rows = gradient_errors(my_backward, params, X, Y)   # backprop vs centred differences (eq. 10);
+                                                        # a rel_error above 1e-7 means a bug
 
 A flat loss curve, a shape error deep inside an update, a loss that blows up: these are
 the symptoms. The checks here turn them into a message that says where to look.
