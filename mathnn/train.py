@@ -83,7 +83,8 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
                 if not np.isfinite(loss) or loss > DIVERGED_LOSS:
                     history.diverged = (
                         f"diverged at epoch {epoch + 1}, step {step + 1} (lr={opt.lr:g}): the loss "
-                        f"became {loss:.3g}. The learning rate is too large; try a smaller one."
+                        f"became {loss:.3g}. Usually the learning rate is too large: try a smaller one "
+                        f"(or check the initialization)."
                     )
                     break
                 opt.step(backward(params, cache, Y_batch))
