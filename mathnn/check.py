@@ -388,20 +388,25 @@ def backward(fn):
         W2, A1, Z1, A2 = params["W2"], cache["A1"], cache["Z1"], cache["A2"]
         dZ2 = (A2 - Y) / m  # (10, m)  (eq. 5')
         dA1 = W2.T @ dZ2  # (10, 10) @ (10, m) -> (10, m)  (eq. 8)
+        dA1_untransposed = W2 @ dZ2  # (10, 10) @ (10, m) -> (10, m): W2 where W2.T belongs
         mask = Z1 > 0  # (10, m)
         dZ1_variants = [  # (hint, the dZ1 this mistake gives)
             ("did you forget the ReLU mask (Z1 > 0)? dZ1 = dA1 * (Z1 > 0) (eq. 9)", dA1),
             ("you multiplied by Z1 itself; ReLU's derivative is the 0/1 mask (Z1 > 0) (eq. 9)", dA1 * Z1),
             ("you multiplied by A1 = relu(Z1); ReLU's derivative is the 0/1 mask (Z1 > 0) (eq. 9)", dA1 * A1),
-            ("dA1 = W2.T @ dZ2 (eq. 8): did you use W2 without the transpose?", (W2 @ dZ2) * mask),
+            ("dA1 = W2.T @ dZ2 (eq. 8): did you use W2 without the transpose?", dA1_untransposed * mask),
         ]
+        dW2_from_Z1 = dZ2 @ Z1.T  # (10, m) @ (m, 10) -> (10, 10): Z1 where A1 belongs
+        dW2_transposed = (dZ2 @ A1.T).T  # ((10, m) @ (m, 10)).T -> (10, 10): A1 @ dZ2.T
+        dW2_without_Y = A2 @ A1.T / m  # (10, m) @ (m, 10) -> (10, 10): dZ2 without '- Y'
         mistakes = {
-            "dW2": [("uses Z1; it should use the activation A1 = relu(Z1): dW2 = dZ2 @ A1.T (eq. 6)",
-                     dZ2 @ cache["Z1"].T),
-                    ("is transposed: dW2 = dZ2 @ A1.T (eq. 6), not A1 @ dZ2.T", (dZ2 @ A1.T).T),
-                    ("is wrong: did you forget '- Y'? dZ2 = (A2 - Y) / m (eq. 5')", A2 @ A1.T / m)],
+            "dW2": [("uses Z1; it should use the activation A1 = relu(Z1): dW2 = dZ2 @ A1.T (eq. 6)", dW2_from_Z1),
+                    ("is transposed: dW2 = dZ2 @ A1.T (eq. 6), not A1 @ dZ2.T", dW2_transposed),
+                    ("is wrong: did you forget '- Y'? dZ2 = (A2 - Y) / m (eq. 5')", dW2_without_Y)],
             "db2": [],
-            "dW1": [("has the right shape but wrong values: " + hint, dZ1 @ X.T) for hint, dZ1 in dZ1_variants],
+            "dW1": [("has the right shape but wrong values: " + hint,
+                     dZ1 @ X.T)  # (10, m) @ (m, 784) -> (10, 784), one per mistaken dZ1
+                    for hint, dZ1 in dZ1_variants],
             "db1": [("has the right shape but wrong values: " + hint, dZ1.sum(axis=1, keepdims=True))
                     for hint, dZ1 in dZ1_variants],
         }

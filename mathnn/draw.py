@@ -20,6 +20,8 @@ stroke. Everything it computes is also callable without a mouse.
 
 import numpy as np
 
+from mathnn.network import forward
+
 BOX = 20  # the longer side of the digit after scaling, in pixels
 FIELD = 28  # the output is FIELD x FIELD
 CENTER = 14.0  # target centre of mass (row, column) in pixel indices, as in MNIST
@@ -49,16 +51,20 @@ def resize(a, shape):
 
 
 def center_of_mass(a):
-    """Centre of mass (row, column) of a 2-D array of non-negative weights, in pixel indices."""
+    """Centre of mass (row, column) of a 2-D array a (h, w) of non-negative weights, in pixel indices."""
     a = np.asarray(a, dtype=np.float64)
     total = a.sum()
-    rows = a.sum(axis=1) @ np.arange(a.shape[0]) / total
-    cols = a.sum(axis=0) @ np.arange(a.shape[1]) / total
+    rows = a.sum(axis=1) @ np.arange(a.shape[0]) / total  # (h,) @ (h,) -> (): ink-weighted mean row
+    cols = a.sum(axis=0) @ np.arange(a.shape[1]) / total  # (w,) @ (w,) -> (): ink-weighted mean column
     return float(rows), float(cols)
 
 
 def bounding_box(a, threshold=0.0):
-    """(top, bottom, left, right) of the pixels > threshold, bottom/right exclusive; None if there are none."""
+    """Bounding box of the pixels > threshold of a 2-D array a (H, W).
+
+    Returns (top, bottom, left, right) as ints, bottom/right exclusive, so that
+    ``a[top:bottom, left:right]`` (at most (H, W)) holds all of them; None if there are none.
+    """
     ink = np.asarray(a) > threshold
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
@@ -130,7 +136,7 @@ def render_strokes(strokes, size=(280, 280), width=20.0):
                 continue
             ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5  # pixel centres
             d = q - p
-            length2 = d @ d
+            length2 = d @ d  # (2,) @ (2,) -> (): squared length of the segment
             t = 0.0 if length2 == 0 else np.clip(((xs - p[0]) * d[0] + (ys - p[1]) * d[1]) / length2, 0, 1)
             dist = np.hypot(xs - (p[0] + t * d[0]), ys - (p[1] + t * d[1]))
             ink = np.clip(r + 0.5 - dist, 0, 1)
@@ -140,14 +146,16 @@ def render_strokes(strokes, size=(280, 280), width=20.0):
 
 def predict_proba(params, x):
     """Softmax probabilities (10,) of one input column x (784, 1)."""
-    from mathnn.network import forward
-
     A, _ = forward(params, x)  # (10, 1)
     return A[:, 0]
 
 
 def chart_png(x, probs, title=None):
-    """PNG bytes: the 28 x 28 input the network sees, and its 10 probabilities as bars."""
+    """PNG bytes: the 28 x 28 input the network sees, and its 10 probabilities as bars.
+
+    x: the input column (784, 1), or None for a blank pad (an empty field);
+    probs: the softmax probabilities (10,), or None (no bars); title: the bar chart's title.
+    """
     from matplotlib.figure import Figure
 
     from mathnn.plots import png_bytes
