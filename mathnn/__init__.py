@@ -36,6 +36,6 @@ from mathnn.network import (
 from mathnn.optim import SGD, Adam, Momentum, cosine_schedule, make_optimizer, step_schedule
 from mathnn.plots import LiveCurve, show_confusion, show_digits, show_hidden_weights
 from mathnn.shapes import ShapeError, shapes
-from mathnn.train import DivergenceWarning, History, evaluate, fit
+from mathnn.train import DivergenceWarning, History, evaluate, fit, train_and_report
 
 __all__ = [name for name in dir() if not name.startswith("_")]
