@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from mathnn.data import load_mnist_all
-from mathnn.plots import _png
+from mathnn.plots import png_bytes
 from mathnn.widgets import TrainingPanel, train_and_report
 
 
@@ -48,7 +48,7 @@ def main():
         train_and_report(**panel.settings())
         trains.append(time.perf_counter() - start)
         start = time.perf_counter()
-        _png(panel.curve.fig)
+        png_bytes(panel.curve.fig)
         pngs.append(time.perf_counter() - start)
 
     def summary(times):
