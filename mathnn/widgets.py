@@ -68,7 +68,7 @@ class TrainingPanel:
                                          continuous_update=False, readout_format=".3g")
         self.init = widgets.Dropdown(options=SCHEMES, value=init, description="init")
         self.num_epochs = widgets.IntSlider(value=num_epochs, min=1, max=10, description="num_epochs",
-                                            continuous_update=False)
+                                            continuous_update=False, style={"description_width": "initial"})
         self.batch_size = widgets.Dropdown(options=BATCH_SIZES, value=batch_size, description="batch_size")
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play",
                                            tooltip="train a fresh network with these settings")
