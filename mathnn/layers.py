@@ -120,4 +120,4 @@ def cross_entropy_backward(dloss, cache):
     cache = (A, Y) from :func:`cross_entropy_forward`, both (k, m)  ->  dZ (k, m).
     """
     A, Y = cache
-    return dloss * (A - Y) / A.shape[1]
+    return (A - Y) * (dloss / A.shape[1])

@@ -8,6 +8,7 @@ returns a :class:`History`. If the loss becomes NaN, infinite or larger than DIV
 ``history.diverged`` says where, and a :class:`DivergenceWarning` is issued.
 """
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
             for step, (X_batch, Y_batch) in enumerate(minibatches(X, Y, batch_size, rng)):
                 _, cache = forward(params, X_batch)
                 loss = nll(cache["log_A"], Y_batch)
-                if not np.isfinite(loss) or loss > DIVERGED_LOSS:
+                if not math.isfinite(loss) or loss > DIVERGED_LOSS:
                     history.diverged = (
                         f"diverged at epoch {epoch + 1}, step {step + 1} (lr={opt.lr:g}): the loss "
                         f"became {loss:.3g}. Usually the learning rate is too large: try a smaller one "
