@@ -54,16 +54,23 @@ class LiveCurve:
     def redraw(self):
         ax_loss, ax_acc = self.ax_loss, self.ax_acc
         ax_loss.clear()
+        ax_loss.set_yscale("linear")
         ax_acc.clear()
         notes = []
         for label, h in self.runs.items():
             prefix = f"{label} " if label else ""
-            line, = ax_loss.plot(h.epoch, h.train_loss, "o-", label=f"{prefix}train")
+            line, = ax_loss.plot(h.epoch, h.train_loss, "o-", label=f"{prefix}train" if h.epoch else "_nolegend_")
             if h.val_loss:
                 ax_loss.plot(h.epoch, h.val_loss, "s--", color=line.get_color(), label=f"{prefix}val")
                 ax_acc.plot(h.epoch, h.val_acc, "s--", color=line.get_color(), label=f"{prefix}val")
             if h.diverged:
                 notes.append(f"{prefix}{h.diverged.split(':')[0]}")
+                # the steps of the epoch that diverged: the last one is where the loss blew up
+                steps = h.step_loss[len(h.epoch) * h.steps_per_epoch:]
+                if steps and h.steps_per_epoch:
+                    x = len(h.epoch) + np.arange(1, len(steps) + 1) / h.steps_per_epoch
+                    ax_loss.plot(x, steps, ".-", color=line.get_color(), lw=0.8, label=f"{prefix}last steps")
+                    ax_loss.set_yscale("log")
         ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
         ax_acc.set(xlabel="epoch", ylabel="accuracy", title="validation accuracy")
         for ax in (ax_loss, ax_acc):

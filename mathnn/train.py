@@ -34,7 +34,8 @@ class DivergenceWarning(RuntimeWarning):
 
 @dataclass
 class History:
-    """What ``fit`` measured. Per-epoch lists share an index; ``step_loss`` is per step.
+    """What ``fit`` measured. Per-epoch lists share an index; ``step_loss`` is per step
+    (after a divergence it ends with the loss that blew up).
 
     seconds[e] is the cumulative training time (excluding evaluation) after epoch e.
     """
@@ -46,6 +47,7 @@ class History:
     val_acc: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)
+    steps_per_epoch: int = 0
     diverged: str | None = None
     params: dict | None = field(default=None, repr=False)  # set by train_and_report
 
@@ -70,7 +72,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
     """
     opt = make_optimizer(optimizer, params, lr) if isinstance(optimizer, str) else optimizer
     Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0]).astype(X.dtype)
-    history = History()
+    history = History(steps_per_epoch=math.ceil(X.shape[1] / batch_size))
     train_seconds = 0.0
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected below instead
         for epoch in range(num_epochs):
@@ -82,6 +84,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
                 _, cache = forward(params, X_batch)
                 loss = nll(cache["log_A"], Y_batch)
                 if not math.isfinite(loss) or loss > DIVERGED_LOSS:
+                    losses.append(loss)  # step_loss ends with the loss that blew up
                     history.diverged = (
                         f"diverged at epoch {epoch + 1}, step {step + 1} (lr={opt.lr:g}): the loss "
                         f"became {loss:.3g}. Usually the learning rate is too large: try a smaller one "

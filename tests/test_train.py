@@ -35,7 +35,7 @@ def test_history_lengths_with_validation(small):
     for e in range(3):  # an epoch's train loss is the mean of its step losses
         assert h.train_loss[e] == pytest.approx(np.mean(h.step_loss[11 * e:11 * (e + 1)]), rel=1e-6)
     assert {f.name for f in dataclasses.fields(h)} == {"epoch", "lr", "train_loss", "val_loss", "val_acc",
-                                                       "seconds", "step_loss", "diverged", "params"}
+                                                       "seconds", "step_loss", "steps_per_epoch", "diverged", "params"}
 
 
 def test_history_without_validation(small):
