@@ -13,10 +13,10 @@ import time
 
 import numpy as np
 
-from mathnn.data import MNISTError, load_mnist
+from mathnn.data import MNISTError, load_mnist, load_mnist_all
 from mathnn.network import SCHEMES, accuracy, init_params
 from mathnn.optim import OPTIMIZERS, cosine_schedule
-from mathnn.train import fit
+from mathnn.train import fit, train_and_report
 
 # The default recipe: the best we found for the 784-10-10 network in a few seconds
 # (benchmarks/recipe.md lists the runs that chose it).
@@ -25,22 +25,18 @@ DEFAULTS = dict(epochs=20, batch_size=16, lr=0.2, optimizer="sgd", init="he", se
 
 def train(args):
     """Train with the given recipe; print progress (or one JSON object with --json)."""
-    X, y = load_mnist("train")
-    X_test, y_test = load_mnist("test")
-    rng = np.random.default_rng(args.seed)
-    params = init_params((784, 10, 10), args.init, rng)
     lr_schedule = cosine_schedule(args.lr, args.epochs) if args.schedule == "cosine" else None
 
     def progress(h):
-        if not args.json:
+        if not args.json and not h.diverged:  # a run that diverges in epoch 1 has no epoch to print
             print(f"epoch {h.epoch[-1]:3d}  train loss {h.train_loss[-1]:.4f}  "
                   f"test loss {h.val_loss[-1]:.4f}  test acc {h.val_acc[-1]:.4f}", flush=True)
 
-    history = fit(params, X, y, X_val=X_test, y_val=y_test, rng=rng, optimizer=args.optimizer,
-                  lr=args.lr, num_epochs=args.epochs, batch_size=args.batch_size,
-                  lr_schedule=lr_schedule, callback=progress)
+    history = train_and_report(args.lr, args.init, args.epochs, args.batch_size, args.seed, optimizer=args.optimizer,
+                               lr_schedule=lr_schedule, callback=progress)
+    _, _, X_test, y_test = load_mnist_all()
     with np.errstate(all="ignore"):  # after a divergence the weights may be inf/nan
-        test_accuracy = accuracy(params, X_test, y_test)
+        test_accuracy = accuracy(history.params, X_test, y_test)
     result = {
         "test_accuracy": test_accuracy,
         "train_seconds": history.seconds[-1] if history.seconds else 0.0,
@@ -51,6 +47,8 @@ def train(args):
     if args.json:
         print(json.dumps(result))
     else:
+        if history.diverged:
+            print(history.diverged, file=sys.stderr)
         print(f"test accuracy {result['test_accuracy']:.4f} after {result['epochs']} epochs, "
               f"{result['train_seconds']:.2f} s of training")
     return 1 if history.diverged else 0

@@ -113,15 +113,16 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
     return history
 
 
-def train_and_report(lr, init, num_epochs, batch_size, seed, optimizer="sgd", train_size=None, callback=None):
+def train_and_report(lr, init, num_epochs, batch_size, seed, optimizer="sgd", train_size=None, callback=None,
+                     lr_schedule=None):
     """Train a fresh 784-10-10 network on MNIST; return its History (test set as validation).
 
     lr: learning rate; init: a scheme of ``mathnn.network.SCHEMES``; num_epochs: passes over
     the training set; batch_size: examples per step; seed: seeds ``np.random.default_rng``,
     which draws the initial weights and then shuffles the batches, so equal arguments give
     equal histories. optimizer: "sgd", "momentum" or "adam". train_size: train on the first
-    ``train_size`` training images only (None: all 60,000). callback(history): after every
-    epoch, as in :func:`fit`. The trained parameters are ``history.params``.
+    ``train_size`` training images only (None: all 60,000). callback(history) and
+    lr_schedule(epoch): as in :func:`fit`. The trained parameters are ``history.params``.
 
     A diverging run does not raise: it returns early with ``history.diverged`` set (the
     DivergenceWarning of :func:`fit` is silenced here; the message is in the history).
@@ -134,6 +135,6 @@ def train_and_report(lr, init, num_epochs, batch_size, seed, optimizer="sgd", tr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)
         history = fit(params, X, y, rng=rng, X_val=X_test, y_val=y_test, optimizer=optimizer, lr=lr,
-                      num_epochs=num_epochs, batch_size=batch_size, callback=callback)
+                      num_epochs=num_epochs, batch_size=batch_size, callback=callback, lr_schedule=lr_schedule)
     history.params = params
     return history

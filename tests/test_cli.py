@@ -62,6 +62,15 @@ def test_train_reports_divergence_with_exit_code_1(capsys):
     assert out["diverged"].startswith("diverged at epoch 1")
 
 
+def test_train_divergence_in_text_mode_prints_the_message(capsys):
+    mnist_env()
+    code = cli.main(["train", "--epochs", "2", "--lr", "1e30", "--schedule", "constant"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err.startswith("diverged at epoch 1"), captured.err
+    assert "after 0 epochs" in captured.out
+
+
 def test_bench_smoke():
     result = run(["-m", "mathnn", "bench", "--json", "--epochs", "1"], mnist_env())
     assert result.returncode == 0, result.stderr
