@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from mathnn.data import load_mnist_all
+from mathnn.data import load_mnist_splits
 from mathnn.plots import png_bytes
 from mathnn.widgets import TrainingPanel, train_and_report
 
@@ -26,7 +26,7 @@ def main():
     args = parser.parse_args()
 
     start = time.perf_counter()
-    load_mnist_all()
+    load_mnist_splits()
     print(f"loading MNIST (once per kernel): {time.perf_counter() - start:.2f} s")
     start = time.perf_counter()
     panel = TrainingPanel(lr=0.1, init="he", num_epochs=3, batch_size=128)
@@ -37,7 +37,7 @@ def main():
     for run in range(args.runs):
         time.sleep(panel.quiet_period + 0.05)  # clicks right after a run are ignored on purpose
         panel.lr.value = [0.05, 0.1, 0.2, 0.3, 0.5][run % 5]
-        panel.init.value = ["he", "xavier"][run % 2]
+        panel.init.value = ["he", "glorot"][run % 2]
         before = panel.trainings
         start = time.perf_counter()
         panel.train_button.click()

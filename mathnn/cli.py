@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from mathnn.data import MNISTError, load_mnist, load_mnist_all
+from mathnn.data import MNISTError, load_mnist, load_mnist_splits
 from mathnn.network import SCHEMES, accuracy, init_params
 from mathnn.optim import OPTIMIZERS, cosine_schedule
 from mathnn.train import fit, train_and_report
@@ -30,11 +30,11 @@ def train(args):
     def progress(h):
         if not args.json and not h.diverged:  # a run that diverges in epoch 1 has no epoch to print
             print(f"epoch {h.epoch[-1]:3d}  train loss {h.train_loss[-1]:.4f}  "
-                  f"test loss {h.val_loss[-1]:.4f}  test acc {h.val_acc[-1]:.4f}", flush=True)
+                  f"val loss {h.val_loss[-1]:.4f}  val acc {h.val_acc[-1]:.4f}", flush=True)
 
     history = train_and_report(args.lr, args.init, args.epochs, args.batch_size, args.seed, optimizer=args.optimizer,
                                lr_schedule=lr_schedule, callback=progress)
-    _, _, X_test, y_test = load_mnist_all()
+    X_test, y_test = load_mnist_splits()[4:]
     with np.errstate(all="ignore"):  # after a divergence the weights may be inf/nan
         test_accuracy = accuracy(history.params, X_test, y_test)
     result = {

@@ -18,6 +18,7 @@ import tempfile
 import urllib.request
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -189,14 +190,57 @@ def load_mnist(split="train", root=None, download=True):
     return X, labels.astype(np.int64)
 
 
-@functools.lru_cache(maxsize=1)
-def load_mnist_all():
-    """(X_train (784, 60000), y_train (60000,), X_test (784, 10000), y_test (10000,)), loaded once.
+NUM_VAL = 5000  # validation images held out of the 60,000 training images
+SPLIT_SEED = 0  # the seed of the one fixed train/validation split everybody uses
 
-    Cached per process and read-only, since every caller shares the same arrays.
+
+class MNISTSplits(NamedTuple):
+    """MNIST in three parts. X_* (784, m) float32 column layout, y_* (m,) int64 labels.
+
+    train: 55,000 images to learn from; val: 5,000 held-out training images to choose
+    settings on (lr, init, number of epochs); test: the official 10,000, evaluated once, at the end.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def split_train_val(X, y, num_val=NUM_VAL, rng=None):
+    """Split X (784, m), y (m,) at random into (X_train, y_train, X_val, y_val).
+
+    rng: a ``np.random.Generator``; the num_val validation examples are drawn without
+    replacement, and both parts keep the original order of the examples. Returns
+    X_train (784, m - num_val), y_train (m - num_val,), X_val (784, num_val), y_val (num_val,),
+    column-major like X (each image contiguous).
+    """
+    if rng is None:
+        raise ValueError("split_train_val needs an explicit rng, e.g. rng=np.random.default_rng(0)")
+    m = len(y)
+    if not 0 < num_val < m:
+        raise ValueError(f"num_val must lie between 1 and {m - 1} (the number of examples - 1), got {num_val}")
+    perm = rng.permutation(m)
+    val_idx, train_idx = np.sort(perm[:num_val]), np.sort(perm[num_val:])
+    X_rows = X.T  # (m, 784): gathering rows keeps every image contiguous
+    return X_rows[train_idx].T, y[train_idx], X_rows[val_idx].T, y[val_idx]
+
+
+@functools.lru_cache(maxsize=1)
+def load_mnist_splits():
+    """MNIST as :class:`MNISTSplits`: 55,000 train, 5,000 validation, 10,000 test images.
+
+    The validation images are a fixed random 5,000 of the official training set
+    (``split_train_val`` with ``np.random.default_rng(SPLIT_SEED)``), the same on every
+    machine. Loaded once per process; the arrays are shared by every caller and therefore
+    read-only (writing into one raises ``ValueError: assignment destination is read-only``;
+    take a ``.copy()`` to change it).
     """
     X, y = load_mnist("train")
     X_test, y_test = load_mnist("test")
-    for array in (X, y, X_test, y_test):
+    splits = MNISTSplits(*split_train_val(X, y, NUM_VAL, np.random.default_rng(SPLIT_SEED)), X_test, y_test)
+    for array in splits:
         array.flags.writeable = False
-    return X, y, X_test, y_test
+    return splits

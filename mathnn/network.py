@@ -23,14 +23,15 @@ from mathnn.layers import (
 )
 from mathnn.shapes import ShapeError, check_array, shapes
 
-SCHEMES = ("zeros", "normal", "small", "xavier", "he")
+SCHEMES = ("zeros", "normal", "small", "lecun", "glorot", "he")
 
 
 def init_params(sizes=(784, 10, 10), scheme="he", rng=None, dtype=np.float32):
     """Random weights W_l (n_l, n_{l-1}) and zero biases b_l (n_l, 1).
 
     scheme: "zeros" (all 0), "normal" (sigma = 1), "small" (sigma = 0.01),
-    "xavier" (sigma^2 = 1/n_in), "he" (sigma^2 = 2/n_in)  (eq. 11).
+    "lecun" (sigma^2 = 1/n_in), "glorot" (Glorot and Bengio's "Xavier" init, sigma^2 = 2/(n_in + n_out),
+    as torch.nn.init.xavier_normal_), "he" (sigma^2 = 2/n_in)  (eq. 11).
     rng: a ``np.random.Generator`` (pass ``np.random.default_rng(seed)``).
     """
     if scheme not in SCHEMES:
@@ -40,7 +41,7 @@ def init_params(sizes=(784, 10, 10), scheme="he", rng=None, dtype=np.float32):
     params = {}
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         sigma = {"zeros": 0.0, "normal": 1.0, "small": 0.01,
-                 "xavier": np.sqrt(1 / n_in), "he": np.sqrt(2 / n_in)}[scheme]
+                 "lecun": np.sqrt(1 / n_in), "glorot": np.sqrt(2 / (n_in + n_out)), "he": np.sqrt(2 / n_in)}[scheme]
         params[f"W{l}"] = (sigma * rng.standard_normal((n_out, n_in))).astype(dtype)
         params[f"b{l}"] = np.zeros((n_out, 1), dtype=dtype)
     return params

@@ -205,10 +205,11 @@ def test_save_and_load_params_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize(("scheme", "std"), [
-    ("normal", lambda n_in: 1.0),
-    ("small", lambda n_in: 0.01),
-    ("xavier", lambda n_in: math.sqrt(1 / n_in)),
-    ("he", lambda n_in: math.sqrt(2 / n_in)),
+    ("normal", lambda n_in, n_out: 1.0),
+    ("small", lambda n_in, n_out: 0.01),
+    ("lecun", lambda n_in, n_out: math.sqrt(1 / n_in)),
+    ("glorot", lambda n_in, n_out: math.sqrt(2 / (n_in + n_out))),
+    ("he", lambda n_in, n_out: math.sqrt(2 / n_in)),
 ])
 def test_init_params_std_per_scheme(scheme, std):
     sizes = (784, 100, 50)
@@ -217,8 +218,8 @@ def test_init_params_std_per_scheme(scheme, std):
         W, b = params[f"W{l}"], params[f"b{l}"]
         assert W.shape == (n_out, n_in) and b.shape == (n_out, 1)
         assert W.dtype == np.float32 and b.dtype == np.float32
-        assert W.std() == pytest.approx(std(n_in), rel=0.03)  # >= 5000 samples: ~1% sampling error
-        assert abs(W.mean()) < 0.05 * std(n_in)
+        assert W.std() == pytest.approx(std(n_in, n_out), rel=0.03)  # >= 5000 samples: ~1% sampling error
+        assert abs(W.mean()) < 0.05 * std(n_in, n_out)
         np.testing.assert_array_equal(b, 0.0)
 
 
@@ -252,9 +253,9 @@ def test_init_params_requires_rng():
 
 
 def test_init_params_unknown_scheme():
-    with pytest.raises(ValueError, match="'glorot'") as info:
-        mn.init_params((784, 10, 10), "glorot", np.random.default_rng(0))
-    assert "he" in str(info.value) and "xavier" in str(info.value)  # lists the valid choices
+    with pytest.raises(ValueError, match="'xavier'") as info:
+        mn.init_params((784, 10, 10), "xavier", np.random.default_rng(0))
+    assert "he" in str(info.value) and "glorot" in str(info.value)  # lists the valid choices
 
 
 # ---------------------------------------------------------------------------------------------

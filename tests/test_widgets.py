@@ -64,11 +64,11 @@ def test_moving_the_controls_does_not_train():
     panel = mw.TrainingPanel(**SMALL)
     for value in (1e-3, 0.01, 1.0, 10.0, 0.3):
         panel.lr.value = value
-    panel.init.value = "xavier"
+    panel.init.value = "glorot"
     panel.num_epochs.value = 5
     panel.batch_size.value = 64
     assert panel.trainings == 0 and panel.history is None
-    assert panel.settings() == {"lr": pytest.approx(0.3), "init": "xavier", "num_epochs": 5, "batch_size": 64,
+    assert panel.settings() == {"lr": pytest.approx(0.3), "init": "glorot", "num_epochs": 5, "batch_size": 64,
                                 "seed": 0, "optimizer": "sgd", "train_size": 6000}
 
 
@@ -76,10 +76,10 @@ def test_click_trains_redraws_and_matches_train_and_report():
     panel = mw.TrainingPanel(num_epochs=2, quiet_period=0, **SMALL)
     empty = panel.png
     panel.lr.value = 0.3
-    panel.init.value = "xavier"
+    panel.init.value = "glorot"
     panel.train_button.click()
 
-    direct = mw.train_and_report(lr=panel.lr.value, init="xavier", num_epochs=2, batch_size=128, seed=0, **SMALL)
+    direct = mw.train_and_report(lr=panel.lr.value, init="glorot", num_epochs=2, batch_size=128, seed=0, **SMALL)
     assert panel.history.step_loss == direct.step_loss, "same arguments, same seed: the same run"
     assert panel.history.val_acc == direct.val_acc
     first = panel.png

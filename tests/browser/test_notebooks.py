@@ -153,8 +153,8 @@ def test_training_panel(notebooks, notebook):
     init = control(panel, ".widget-dropdown", "init").locator("select")
 
     set_lr(panel, 0.05)
-    init.select_option("xavier")
-    text = train(lab, panel, f"{notebook.stem}_panel_1_lr0.05_xavier")
+    init.select_option("glorot")
+    text = train(lab, panel, f"{notebook.stem}_panel_1_lr0.05_glorot")
     assert "test accuracy" in text and "diverged" not in text, text
 
     # Far too large: the loss blows up (beyond mathnn.train.DIVERGED_LOSS) in the first epoch.
