@@ -1,20 +1,25 @@
 """MNIST: find it, download and verify it, and parse its IDX files.
 
 The four official files (gzip-compressed IDX) are looked for in ``root``, then in
-``$MATHNN_DATA``, then in the repository's ``data/`` folder. When they are missing
-and ``download=True``, they are fetched from public mirrors into ``root`` (or
-``data/``), checked against the SHA-256 of their decompressed bytes, and written
-through a temporary file and an atomic rename, so the cache never holds half a file.
+``$MATHNN_DATA``, then in the default folder: the repository's ``data/`` in a source
+checkout, or the per-user cache ``$XDG_CACHE_HOME/mathnn`` (``~/.cache/mathnn``) when
+mathnn is installed as a package. When they are missing and ``download=True``, they are
+fetched from public mirrors into the first of those folders, checked against the SHA-256
+of their decompressed bytes, and written through a temporary file and an atomic rename,
+so the cache never holds half a file.
 
 IDX format: a 4-byte magic number (0, 0, type code 0x08 = unsigned byte, number of
-dimensions), then each dimension as a big-endian int32, then the data, row-major.
+dimensions), then each dimension as a big-endian 32-bit integer, then the data, row-major.
 """
 
+import contextlib
 import functools
 import gzip
 import hashlib
+import math
 import os
-import tempfile
+import secrets
+import time
 import urllib.request
 import zlib
 from pathlib import Path
@@ -22,7 +27,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+CHECKOUT = Path(__file__).resolve().parent.parent  # the repository, when mathnn runs from a source checkout
+REPO_DATA = CHECKOUT / "data"
+
+
+def is_source_checkout(folder):
+    """True when folder is a checkout of the mathnn repository (it has pyproject.toml and data/README.md)."""
+    return (folder / "pyproject.toml").is_file() and (folder / "data" / "README.md").is_file()
+
+
+SOURCE_CHECKOUT = is_source_checkout(CHECKOUT)  # False when mathnn is installed into site-packages
 
 FILES = {  # split -> (images file, labels file)
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -36,24 +50,32 @@ SHA256 = {  # of the decompressed IDX bytes (same for every faithful copy of MNI
     "t10k-labels-idx1-ubyte.gz": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 
+SIZE = {  # bytes after decompression: header + 60,000 or 10,000 images of 28 x 28, or labels
+    "train-images-idx3-ubyte.gz": 16 + 60000 * 28 * 28,
+    "train-labels-idx1-ubyte.gz": 8 + 60000,
+    "t10k-images-idx3-ubyte.gz": 16 + 10000 * 28 * 28,
+    "t10k-labels-idx1-ubyte.gz": 8 + 10000,
+}
+
 MIRRORS = [
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ]
+READ_TIMEOUT = 30  # seconds a download may wait for its next bytes
+DOWNLOAD_DEADLINE = 300  # seconds one attempt (one file from one mirror) may take in all
 
 
 class MNISTError(RuntimeError):
-    """MNIST is missing, truncated, corrupt, or could not be downloaded."""
+    """MNIST is missing, truncated, corrupt, unreadable, or could not be downloaded."""
 
 
 ADVICE = "Delete it and download it again."  # what to do about a bad file in the cache
 
 
-def parse_idx(raw, name="IDX data", advice=ADVICE):
-    """Parse decompressed IDX bytes into a uint8 array of the shape its header gives.
+def parse_idx_header(raw, name="IDX data", advice=ADVICE):
+    """Check the magic number at the start of IDX bytes; return (shape, header length in bytes).
 
-    Raises MNISTError for a wrong magic number, a short header, or a data length
-    that differs from what the header promises. ``name`` and ``advice`` go into the message.
+    ``raw`` needs only the header (4 + 4 * ndim bytes); data after it is ignored.
     """
     if len(raw) < 4:
         raise MNISTError(f"{name} is truncated: {len(raw)} bytes, not even an IDX header")
@@ -66,8 +88,18 @@ def parse_idx(raw, name="IDX data", advice=ADVICE):
     header_len = 4 + 4 * ndim
     if len(raw) < header_len:
         raise MNISTError(f"{name} is truncated inside its header ({len(raw)} of {header_len} bytes)")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
-    expected = header_len + int(np.prod(shape))
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    return shape, header_len
+
+
+def parse_idx(raw, name="IDX data", advice=ADVICE):
+    """Parse decompressed IDX bytes into a uint8 array of the shape its header gives.
+
+    Raises MNISTError for a wrong magic number, a short header, or a data length
+    that differs from what the header promises. ``name`` and ``advice`` go into the message.
+    """
+    shape, header_len = parse_idx_header(raw, name, advice)
+    expected = header_len + math.prod(shape)
     if len(raw) != expected:
         problem = "truncated" if len(raw) < expected else "longer than its header says"
         raise MNISTError(
@@ -77,16 +109,34 @@ def parse_idx(raw, name="IDX data", advice=ADVICE):
     return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(shape)
 
 
-def read_idx_gz(path, sha256=None, name=None, advice=ADVICE):
+def read_idx_gz(path, sha256=None, size=None, name=None, advice=ADVICE):
     """Decompress and parse one .gz IDX file; check its SHA-256 when given.
 
+    size: the decompressed size expected (default: the official one, for a file named like
+    an official MNIST file). The file is decompressed as a stream that stops early: after
+    the header when it is wrong or promises more than ``size`` bytes, and in any case after
+    the bytes the header promises plus one, so a gzip bomb is never expanded.
     ``name`` (default: the path) and ``advice`` go into the error messages.
     """
     path = Path(path)
     name = str(path) if name is None else name
+    size = SIZE.get(path.name) if size is None else size
     try:
         with gzip.open(path, "rb") as f:
-            raw = f.read()
+            head = f.read(16)  # the longest IDX header: 4 + 4 * 3 bytes
+            shape, header_len = parse_idx_header(head, name, advice)
+            expected = header_len + math.prod(shape)
+            if size is not None and expected > size:
+                raise MNISTError(
+                    f"{name} is not the MNIST file it is named after: its header promises shape {shape}, "
+                    f"i.e. {expected:,} bytes, not {size:,}. {advice}".rstrip()
+                )
+            raw = head + f.read(max(expected + 1 - len(head), 0))  # one byte more reveals a file too long
+    except PermissionError as e:
+        raise MNISTError(
+            f"cannot read {name}: permission denied. Ask the owner of the file to make it readable "
+            f"(chmod a+r), or use a copy you can read (load_mnist(root=...) or MATHNN_DATA)"
+        ) from e
     except (EOFError, OSError, zlib.error) as e:
         raise MNISTError(f"{name} is truncated or not a valid gzip file ({e}). {advice}".rstrip()) from e
     array = parse_idx(raw, name=name, advice=advice)
@@ -97,78 +147,140 @@ def read_idx_gz(path, sha256=None, name=None, advice=ADVICE):
     return array
 
 
+def default_dir():
+    """The folder searched last: the repository's data/ in a source checkout, else the per-user
+    cache ($XDG_CACHE_HOME/mathnn, or ~/.cache/mathnn), never the installed package's folder."""
+    if SOURCE_CHECKOUT:
+        return REPO_DATA
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "mathnn"
+
+
 def search_dirs(root=None):
-    """The folders looked in, in order: root, $MATHNN_DATA, the repository's data/."""
+    """The folders looked in, in order: root, $MATHNN_DATA, default_dir().
+
+    A relative $MATHNN_DATA is taken from the current working folder and returned absolute.
+    """
     dirs = [Path(root)] if root is not None else []
     if os.environ.get("MATHNN_DATA"):
-        dirs.append(Path(os.environ["MATHNN_DATA"]))
-    dirs.append(REPO_DATA)
+        dirs.append(Path(os.path.abspath(os.environ["MATHNN_DATA"])))
+    dirs.append(default_dir())
     return dirs
+
+
+def cannot_write(folder, error):
+    """The message for a download folder that cannot be written to."""
+    return (
+        f"cannot write into the folder {folder} ({error.strerror or error}); download into a folder "
+        f"you can write to: set MATHNN_DATA to it, or pass load_mnist(root=...)"
+    )
+
+
+def remove_stale_parts(dest_dir, filename):
+    """Delete the .part files of filename that a killed download left in dest_dir.
+
+    Only those older than a download may take: a younger one may belong to a download
+    still running in another process (two notebooks started at once).
+    """
+    for part in dest_dir.glob(f".{filename}.*.part"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to delete
+            if time.time() - part.stat().st_mtime > DOWNLOAD_DEADLINE + READ_TIMEOUT:
+                part.unlink()
+
+
+def fetch(url, out, desc, progress=True):
+    """Copy the body at url into the binary file out, within DOWNLOAD_DEADLINE seconds.
+
+    Raises MNISTError when the deadline passes or fewer bytes arrive than the server announced.
+    """
+    from tqdm.auto import tqdm
+
+    start = time.monotonic()
+    received = 0
+    with urllib.request.urlopen(url, timeout=min(READ_TIMEOUT, DOWNLOAD_DEADLINE)) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        of_total = f" of {total:,}" if total else ""
+        with tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=not progress) as bar:
+            # read1 returns what has arrived, so a server trickling bytes cannot hold one read for long
+            while chunk := response.read1(1 << 16):
+                out.write(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+                if time.monotonic() - start > DOWNLOAD_DEADLINE:
+                    raise MNISTError(
+                        f"download too slow: {received:,}{of_total} bytes after {DOWNLOAD_DEADLINE:g} s"
+                    )
+    # urllib returns a short body without complaint when the connection drops
+    if total is not None and received != total:
+        raise MNISTError(f"download interrupted: received {received:,}{of_total} bytes")
 
 
 def download(filename, dest_dir, mirrors=None, progress=True):
     """Fetch one file into dest_dir, trying each mirror in turn; return its path.
 
-    The bytes go to a temporary file in dest_dir, are checked (all the bytes the
-    server announced arrived; gzip, IDX header, SHA-256), and only then renamed into
-    place. Raises MNISTError listing every mirror's failure when none works.
+    The bytes go to a temporary file in dest_dir (created with the usual permissions, so a
+    shared folder serves every user), are checked (all the bytes the server announced
+    arrived; gzip, IDX header, SHA-256), and only then renamed into place. Raises MNISTError
+    listing every mirror's failure when none works, or naming dest_dir when it is not writable.
     """
-    from tqdm.auto import tqdm
-
     dest_dir = Path(dest_dir)
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise MNISTError(f"cannot create the folder {dest_dir} to download into: {e}") from e
+        raise MNISTError(cannot_write(dest_dir, e)) from e
+    remove_stale_parts(dest_dir, filename)
     errors = []
     for mirror in mirrors or MIRRORS:
         url = mirror + filename
+        tmp = dest_dir / f".{filename}.{secrets.token_hex(4)}.part"
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=dest_dir)
+            out = open(tmp, "xb")  # a new file, mode 0o666 minus the umask (0o644 under umask 022)
         except OSError as e:
-            raise MNISTError(f"cannot write to {dest_dir} to download into it: {e}") from e
+            raise MNISTError(cannot_write(dest_dir, e)) from e
         try:
-            received = 0
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
-                total = int(response.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=filename, disable=not progress) as bar:
-                    while chunk := response.read(1 << 16):
-                        out.write(chunk)
-                        received += len(chunk)
-                        bar.update(len(chunk))
-            # urllib returns a short body without complaint when the connection drops
-            if total is not None and received != total:
-                raise MNISTError(f"download interrupted: received {received:,} of {total:,} bytes")
-            read_idx_gz(tmp, SHA256[filename], name="the downloaded file", advice="")
+            with out:
+                fetch(url, out, filename, progress)
+            read_idx_gz(tmp, SHA256[filename], SIZE[filename], name="the downloaded file", advice="")
             os.replace(tmp, dest_dir / filename)
             return dest_dir / filename
-        except Exception as e:  # network, truncation, corruption: try the next mirror
+        except Exception as e:  # network, slowness, truncation, corruption: try the next mirror
             errors.append(f"{url}: {e}")
         finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+            tmp.unlink(missing_ok=True)
     raise MNISTError("; ".join(errors))
 
 
+def relative_env_note():
+    """A warning for the error message when $MATHNN_DATA is a relative path, else ''."""
+    value = os.environ.get("MATHNN_DATA", "")
+    if not value or os.path.isabs(value):
+        return ""
+    return (
+        f" (MATHNN_DATA={value} is a relative path, so it was read from the working folder {os.getcwd()}; "
+        f"a notebook's kernel works in notebooks/: set MATHNN_DATA to an absolute path)"
+    )
+
+
 def find_or_download(filename, root=None, download_ok=True):
-    """Path of one MNIST file: the first folder that has it, else a fresh download."""
+    """Path of one MNIST file: the first folder that has it, else a fresh download into the first folder."""
     dirs = search_dirs(root)
     for d in dirs:
-        if (d / filename).is_file():
-            return d / filename
-    where = ", ".join(str(d) for d in dirs)
+        try:
+            if (d / filename).is_file():
+                return d / filename
+        except PermissionError as e:
+            raise MNISTError(
+                f"cannot look into the folder {d}: permission denied. Ask its owner to open it "
+                f"(chmod a+x), or use a folder you can read (load_mnist(root=...) or MATHNN_DATA)"
+            ) from e
+    where = ", ".join(str(d) for d in dirs) + relative_env_note()
+    fix = f"put the four files in {'data/' if SOURCE_CHECKOUT else dirs[-1]} or set MATHNN_DATA"
     if not download_ok:
-        raise MNISTError(
-            f"MNIST not found in {where} (download=False); "
-            f"put the four files in data/ or set MATHNN_DATA"
-        )
+        raise MNISTError(f"MNIST not found in {where} (download=False); {fix}")
     try:
-        return download(filename, dirs[0] if root is not None else REPO_DATA)
+        return download(filename, dirs[0])
     except MNISTError as e:
-        raise MNISTError(
-            f"MNIST not found in {where}; download failed: {e}; "
-            f"put the four files in data/ or set MATHNN_DATA"
-        ) from None
+        raise MNISTError(f"MNIST not found in {where}; download failed: {e}; {fix}") from None
 
 
 def load_mnist(split="train", root=None, download=True):
@@ -181,8 +293,8 @@ def load_mnist(split="train", root=None, download=True):
     if split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     image_file, label_file = FILES[split]
-    images = read_idx_gz(find_or_download(image_file, root, download), SHA256[image_file])
-    labels = read_idx_gz(find_or_download(label_file, root, download), SHA256[label_file])
+    images = read_idx_gz(find_or_download(image_file, root, download), SHA256[image_file], SIZE[image_file])
+    labels = read_idx_gz(find_or_download(label_file, root, download), SHA256[label_file], SIZE[label_file])
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise MNISTError(f"{image_file} {images.shape} and {label_file} {labels.shape} do not match")
     m = len(labels)

@@ -8,10 +8,10 @@ from mathnn import data as mnist_data
 
 
 def _mnist_available():
-    """True when $MATHNN_DATA is set or the repository's data/ holds the four files."""
+    """True when $MATHNN_DATA is set or the default folder (data/, or the user cache) holds the four files."""
     if os.environ.get("MATHNN_DATA"):
         return True
-    return all((mnist_data.REPO_DATA / name).is_file() for name in mnist_data.SHA256)
+    return all((mnist_data.default_dir() / name).is_file() for name in mnist_data.SHA256)
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,7 @@ def mnist():
     """{"train": (X, y), "test": (X, y)} from mathnn.load_mnist; skips only when no copy is reachable."""
     if not _mnist_available():
         pytest.skip(
-            f"MNIST not available: MATHNN_DATA is unset and {mnist_data.REPO_DATA} lacks the four .gz files "
+            f"MNIST not available: MATHNN_DATA is unset and {mnist_data.default_dir()} lacks the four .gz files "
             f"(set MATHNN_DATA=/path/to/mnist, e.g. ../shared/mnist)"
         )
     return {split: mnist_data.load_mnist(split, download=False) for split in ("train", "test")}

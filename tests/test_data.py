@@ -1,15 +1,18 @@
 """MNIST loading (IDX parsing, verification, search order, downloads through a local HTTP
-server, offline messages), one_hot and minibatches.
+server, offline messages, bad input), the train/validation split, one_hot and minibatches.
 
 Every test that could write touches only tmp dirs: MATHNN_DATA is unset and
 mathnn.data.REPO_DATA points into tmp_path (fixture `isolated`)."""
 
+import errno
 import gzip
 import http.server
 import os
 import socket
 import struct
 import threading
+import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -48,11 +51,13 @@ def real_mnist_dir():
 
 @pytest.fixture
 def isolated(monkeypatch, tmp_path):
-    """No $MATHNN_DATA, data/ -> an empty tmp folder, mirrors -> a closed local port."""
+    """No $MATHNN_DATA, data/ -> an empty tmp folder (the user cache -> another one), mirrors -> a closed port."""
     monkeypatch.delenv("MATHNN_DATA", raising=False)
     repo = tmp_path / "repo_data"
     repo.mkdir()
     monkeypatch.setattr(data, "REPO_DATA", repo)
+    monkeypatch.setattr(data, "SOURCE_CHECKOUT", True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg_cache"))
     monkeypatch.setattr(data, "MIRRORS", [f"http://127.0.0.1:{closed_port()}/"])
     return repo
 
@@ -148,7 +153,7 @@ TEST_IMAGES, TEST_LABELS = data.FILES["test"]
     # a truncated file: a valid gzip whose IDX data stops early
     (lambda: gzip.compress(idx_bytes((10000, 28, 28))[:500_000]), ["truncated", "(10000, 28, 28)", "500,000"]),
     # a truncated download of the .gz itself
-    (lambda: gzip.compress(os.urandom(4096) + idx_bytes((10000, 28, 28)), compresslevel=1)[:3000],
+    (lambda: gzip.compress(idx_bytes((10000, 28, 28), os.urandom(7_840_000)), compresslevel=1)[:3000],
      ["truncated or not a valid gzip"]),
     # a file that is not gzip at all
     (lambda: b"<html>404 Not Found</html>", ["not a valid gzip"]),
@@ -181,6 +186,37 @@ def test_checksum_mismatch_of_labels_file(isolated, tmp_path, real_mnist_dir):
     write_gz(root / TEST_LABELS, bytes(raw))
     with pytest.raises(data.MNISTError, match=r"t10k-labels-idx1-ubyte\.gz fails its SHA-256 check"):
         mn.load_mnist("test", root=root, download=False)
+
+
+def gzip_bomb(first, mib=256):
+    """A small .gz file that expands to `first` followed by `mib` MiB of zeros (one gzip member per MiB)."""
+    return gzip.compress(first) + gzip.compress(bytes(1 << 20), compresslevel=9) * mib
+
+
+@pytest.mark.parametrize(("name", "first", "words"), [
+    (TEST_LABELS, b"PK\x03\x04" + bytes(60), ["wrong magic number", "0x504b0304"]),  # a zip, not IDX
+    (TEST_LABELS, idx_bytes((10000,)), ["longer than its header says", "10,008"]),
+    (TEST_IMAGES, idx_bytes((2**31 - 1, 28, 28), payload=b""), ["promises shape (2147483647, 28, 28)", "7,840,016"]),
+], ids=["not_idx", "too_long", "huge_header"])
+def test_gzip_bomb_is_rejected_without_expanding_it(isolated, tmp_path, name, first, words):
+    """256 MiB after decompression: the header is checked first, and at most the official size + 1 is read."""
+    root = tmp_path / "root"
+    root.mkdir()
+    bomb = root / name
+    bomb.write_bytes(gzip_bomb(first))
+    assert bomb.stat().st_size < 2 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(data.MNISTError) as info:
+            data.read_idx_gz(bomb, data.SHA256[name])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, f"{peak:,} bytes allocated"  # not the 268,435,456 of the bomb
+    message = str(info.value)
+    assert str(bomb) in message and "Delete it and download it again" in message
+    for word in words:
+        assert word in message, message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,6 +266,98 @@ def test_load_mnist_search_order_with_real_files(isolated, tmp_path, monkeypatch
         mn.load_mnist("test", download=False)
 
 
+def test_relative_mathnn_data_is_read_from_the_working_folder(isolated, tmp_path, monkeypatch):
+    """MATHNN_DATA=../shared/mnist from the repository works; from notebooks/ (a Jupyter kernel's working
+    folder) it names another folder: the error says which one, and why, and what to do."""
+    repo, shared = tmp_path / "repo", tmp_path / "shared" / "mnist"
+    (repo / "notebooks").mkdir(parents=True)
+    shared.mkdir(parents=True)
+    (shared / TEST_LABELS).touch()
+    monkeypatch.setenv("MATHNN_DATA", "../shared/mnist")
+    monkeypatch.chdir(repo)
+    assert data.search_dirs()[0] == shared  # absolute, resolved from the working folder
+    assert data.find_or_download(TEST_LABELS, download_ok=False) == shared / TEST_LABELS
+    monkeypatch.chdir(repo / "notebooks")
+    with pytest.raises(data.MNISTError) as info:
+        data.find_or_download(TEST_LABELS, download_ok=False)
+    message = str(info.value)
+    assert str(repo / "shared" / "mnist") in message  # the folder actually searched, absolute
+    assert "MATHNN_DATA=../shared/mnist is a relative path" in message
+    assert str(repo / "notebooks") in message and "absolute path" in message
+
+
+def test_absolute_mathnn_data_gets_no_relative_path_note(isolated, tmp_path, monkeypatch):
+    monkeypatch.setenv("MATHNN_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(data.MNISTError) as info:
+        data.find_or_download(TEST_LABELS, download_ok=False)
+    assert str(tmp_path / "nowhere") in str(info.value) and "relative" not in str(info.value)
+
+
+def test_is_source_checkout(tmp_path):
+    (tmp_path / "data").mkdir()
+    assert not data.is_source_checkout(tmp_path)  # e.g. site-packages, where a wheel put mathnn/
+    (tmp_path / "pyproject.toml").touch()
+    assert not data.is_source_checkout(tmp_path)
+    (tmp_path / "data" / "README.md").touch()
+    assert data.is_source_checkout(tmp_path)
+
+
+def test_installed_package_uses_the_user_cache_not_site_packages(isolated, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "SOURCE_CHECKOUT", False)
+    xdg = tmp_path / "xdg_cache"
+    assert data.default_dir() == xdg / "mathnn"
+    assert data.search_dirs() == [xdg / "mathnn"]  # the repository's data/ (isolated) is not searched
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for value in ["", "relative/cache"]:  # unset or relative: XDG says to use ~/.cache
+        monkeypatch.setenv("XDG_CACHE_HOME", value)
+        assert data.default_dir() == tmp_path / "home" / ".cache" / "mathnn"
+    with pytest.raises(data.MNISTError) as info:
+        mn.load_mnist("test", download=False)
+    message = str(info.value)
+    assert f"put the four files in {tmp_path / 'home' / '.cache' / 'mathnn'} or set MATHNN_DATA" in message
+    assert str(isolated) not in message
+
+
+def test_unreadable_file_is_not_called_corrupt(isolated, tmp_path, monkeypatch, real_mnist_dir):
+    """A permission problem is reported as one: deleting and downloading the file again would not help.
+    Simulated (tests may run as root, who can read anything)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    for name in data.FILES["test"]:
+        (root / name).symlink_to(real_mnist_dir / name)
+    locked = root / TEST_IMAGES
+    real_open = gzip.open
+
+    def open_as_someone_else(path, *args, **kwargs):
+        if Path(path) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(gzip, "open", open_as_someone_else)
+    with pytest.raises(data.MNISTError) as info:
+        mn.load_mnist("test", root=root, download=False)
+    message = str(info.value)
+    assert message.startswith(f"cannot read {locked}: permission denied")
+    assert "chmod a+r" in message
+    assert "Delete it" not in message and "corrupt" not in message and "truncated" not in message
+
+
+def test_folder_that_cannot_be_searched_is_named(isolated, tmp_path, monkeypatch):
+    """MATHNN_DATA inside someone's private home folder: an MNISTError naming it, not a raw PermissionError."""
+    private = tmp_path / "teacher" / "mnist"
+    monkeypatch.setenv("MATHNN_DATA", str(private))
+    real_is_file = Path.is_file
+
+    def is_file(path):
+        if path.parent == private:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_is_file(path)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    with pytest.raises(data.MNISTError, match=f"cannot look into the folder {private}: permission denied"):
+        mn.load_mnist("test", download=False)
+
+
 # ---------------------------------------------------------------------------------------------
 # offline: say what to do and where we looked
 # ---------------------------------------------------------------------------------------------
@@ -259,7 +387,7 @@ def test_offline_message_without_root_lists_env_and_data_dirs(isolated, tmp_path
         mn.load_mnist("train")
     message = str(info.value)
     assert FIX in message and str(env) in message and str(isolated) in message
-    assert list(isolated.iterdir()) == []  # the failed download left nothing in data/
+    assert list(env.iterdir()) == [] and list(isolated.iterdir()) == []  # the failed download left nothing
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,7 +396,7 @@ def test_offline_message_without_root_lists_env_and_data_dirs(isolated, tmp_path
 
 
 class MirrorServer:
-    """A local HTTP server: routes[path] = (mode, body); mode is "ok", "short" or "404"."""
+    """A local HTTP server: routes[path] = (mode, body); mode is "ok", "short", "trickle" or "404"."""
 
     def __init__(self):
         self.routes = {}
@@ -287,8 +415,17 @@ class MirrorServer:
                 # "short": announce the whole body, send half of it, then hang up
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body if mode == "ok" else body[: len(body) // 2])
-                self.wfile.flush()
+                try:
+                    if mode == "trickle":  # one byte every 50 ms
+                        for i in range(len(body)):
+                            self.wfile.write(body[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(0.05)
+                    else:
+                        self.wfile.write(body if mode == "ok" else body[: len(body) // 2])
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up
+                    pass
                 self.close_connection = True
 
             def log_message(self, *args):
@@ -376,6 +513,156 @@ def test_download_reports_every_mirror(isolated, tmp_path, server):
     assert server.mirror("a") + TEST_LABELS in message and server.mirror("b") + TEST_LABELS in message
     assert "404" in message
     assert list((tmp_path / "d").iterdir()) == []
+
+
+def test_download_goes_into_mathnn_data_when_set(isolated, tmp_path, server, monkeypatch, real_mnist_dir):
+    """Without root, $MATHNN_DATA is both the first folder searched and the download folder."""
+    serve_real(server, real_mnist_dir, "good", data.FILES["test"])
+    monkeypatch.setattr(data, "MIRRORS", [server.mirror("good")])
+    env = tmp_path / "my_mnist"
+    monkeypatch.setenv("MATHNN_DATA", str(env))
+    mn.load_mnist("test")
+    assert sorted(os.listdir(env)) == sorted(data.FILES["test"])
+    assert list(isolated.iterdir()) == []
+
+
+def test_installed_package_downloads_into_the_user_cache(isolated, tmp_path, server, monkeypatch, real_mnist_dir):
+    serve_real(server, real_mnist_dir, "good", data.FILES["test"])
+    monkeypatch.setattr(data, "MIRRORS", [server.mirror("good")])
+    monkeypatch.setattr(data, "SOURCE_CHECKOUT", False)
+    X, _ = mn.load_mnist("test")
+    assert X.shape == (784, 10000)
+    assert sorted(os.listdir(tmp_path / "xdg_cache" / "mathnn")) == sorted(data.FILES["test"])
+    assert list(isolated.iterdir()) == []
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)], ids=["umask022", "umask027"])
+def test_downloaded_file_has_the_usual_permissions(tmp_path, server, real_mnist_dir, umask, mode):
+    """Not mkstemp's 0600: in a shared data folder every user must be able to read the files."""
+    serve_real(server, real_mnist_dir, "good", [TEST_LABELS])
+    old = os.umask(umask)
+    try:
+        path = data.download(TEST_LABELS, tmp_path / "shared", mirrors=[server.mirror("good")], progress=False)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == mode
+
+
+def test_download_has_a_deadline(isolated, tmp_path, server, monkeypatch):
+    """A server that sends a byte every 50 ms (never idle long enough for the read timeout) is given up
+    after DOWNLOAD_DEADLINE seconds; without a deadline this one would take 3 s, a real one hours."""
+    server.routes[f"/slow/{TEST_LABELS}"] = ("trickle", os.urandom(60))
+    monkeypatch.setattr(data, "DOWNLOAD_DEADLINE", 0.5)
+    cache = tmp_path / "cache"
+    start = time.monotonic()
+    with pytest.raises(data.MNISTError) as info:
+        data.download(TEST_LABELS, cache, mirrors=[server.mirror("slow")], progress=False)
+    elapsed = time.monotonic() - start
+    message = str(info.value)
+    assert "download too slow" in message and "of 60 bytes after 0.5 s" in message
+    assert 0.5 <= elapsed < 2.5  # without the deadline: 3 s
+    assert list(cache.iterdir()) == []
+
+
+def test_stale_part_files_are_removed_young_ones_kept(tmp_path, server, real_mnist_dir):
+    """A .part older than any download can last was left by a killed attempt; a young one may be
+    a download running in another process right now."""
+    serve_real(server, real_mnist_dir, "good", [TEST_LABELS])
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale, young = cache / f".{TEST_LABELS}.dead0001.part", cache / f".{TEST_LABELS}.live0002.part"
+    stale.write_bytes(b"half a download")
+    young.write_bytes(b"a download in progress")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    data.download(TEST_LABELS, cache, mirrors=[server.mirror("good")], progress=False)
+    assert sorted(os.listdir(cache)) == sorted([TEST_LABELS, young.name])
+
+
+def test_read_only_download_folder_is_named(isolated, tmp_path, monkeypatch):
+    """Creating the temporary file fails as in a folder without write permission (simulated: tests
+    may run as root); the error names the folder and the two ways out, and nothing is fetched."""
+    cache = tmp_path / "read_only"
+    cache.mkdir()
+
+    def open_read_only(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(data, "open", open_read_only, raising=False)  # the module's `open`, not builtins
+    with pytest.raises(data.MNISTError) as info:
+        mn.load_mnist("test", root=cache)
+    message = str(info.value)
+    assert f"cannot write into the folder {cache} (Permission denied)" in message
+    assert "set MATHNN_DATA" in message and "root=" in message
+    assert "download failed" in message and data.MIRRORS[0] not in message  # no mirror was tried
+
+
+# ---------------------------------------------------------------------------------------------
+# the train/validation split
+# ---------------------------------------------------------------------------------------------
+
+
+def test_split_train_val_sizes_disjoint_and_complete():
+    m = 50
+    X, _ = numbered(m)  # column j holds j
+    y = np.arange(m) + 1000
+    X_train, y_train, X_val, y_val = mn.split_train_val(X, y, 12, np.random.default_rng(3))
+    assert X_train.shape == (3, 38) and y_train.shape == (38,)
+    assert X_val.shape == (3, 12) and y_val.shape == (12,)
+    train_ids, val_ids = X_train[0].astype(int), X_val[0].astype(int)
+    assert set(train_ids).isdisjoint(val_ids)
+    assert sorted([*train_ids, *val_ids]) == list(range(m))  # every example, once
+    assert train_ids.tolist() == sorted(train_ids) and val_ids.tolist() == sorted(val_ids)  # order kept
+    np.testing.assert_array_equal(y_train, train_ids + 1000)  # labels stay with their images
+    np.testing.assert_array_equal(y_val, val_ids + 1000)
+    np.testing.assert_array_equal(X_val, X[:, val_ids])  # whole columns
+    assert X_train.flags.f_contiguous and X_val.flags.f_contiguous
+
+
+def test_split_train_val_is_fixed_by_the_seed():
+    X, _ = numbered(100)
+    y = np.arange(100)
+
+    def val_ids(seed):
+        return mn.split_train_val(X, y, 10, np.random.default_rng(seed))[3].tolist()
+
+    assert val_ids(0) == val_ids(0)
+    assert val_ids(0) != val_ids(1)
+
+
+@pytest.mark.parametrize("num_val", [0, -1, 5, 6])
+def test_split_train_val_rejects_bad_num_val(num_val):
+    X, _ = numbered(5)
+    with pytest.raises(ValueError, match=f"between 1 and 4.*got {num_val}"):
+        mn.split_train_val(X, np.arange(5), num_val, np.random.default_rng(0))
+
+
+def test_split_train_val_needs_an_rng():
+    X, _ = numbered(5)
+    with pytest.raises(ValueError, match="explicit rng"):
+        mn.split_train_val(X, np.arange(5), 2)
+
+
+def test_load_mnist_splits(mnist):
+    splits = mn.load_mnist_splits()
+    assert mn.load_mnist_splits() is splits  # loaded once per process
+    assert [a.shape for a in splits] == [(784, 55000), (55000,), (784, 5000), (5000,), (784, 10000), (10000,)]
+    for array in splits:
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
+    # the validation images are the documented ones: a permutation by default_rng(SPLIT_SEED)
+    X, y = mnist["train"]
+    val_idx = np.sort(np.random.default_rng(data.SPLIT_SEED).permutation(60000)[: data.NUM_VAL])
+    train_idx = np.setdiff1d(np.arange(60000), val_idx)
+    np.testing.assert_array_equal(splits.y_val, y[val_idx])
+    np.testing.assert_array_equal(splits.X_val, X[:, val_idx])
+    np.testing.assert_array_equal(splits.y_train, y[train_idx])
+    np.testing.assert_array_equal(splits.X_test, mnist["test"][0])
+    np.testing.assert_array_equal(splits.y_test, mnist["test"][1])
+    # no image in two parts (MNIST holds no exact duplicate, so the sets are as large as the parts)
+    train, val, test = ({column.tobytes() for column in X_part.T} for X_part in splits[::2])
+    assert (len(train), len(val), len(test)) == (55000, 5000, 10000)
+    assert train.isdisjoint(val) and train.isdisjoint(test) and val.isdisjoint(test)
 
 
 # ---------------------------------------------------------------------------------------------

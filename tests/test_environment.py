@@ -56,7 +56,9 @@ def test_parser_on_a_sample():
 def test_conda_dependencies_equal_pyproject_dependencies():
     env, project = load()
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip_section = [d for section in env["dependencies"] if isinstance(section, dict) for d in section["pip"]]
     packages = [d for d in conda if re.match(r"(python|pip)\b(?!-)", d) is None]
+    packages += [d for d in pip_section if d != "-e ."]
     pip_side = list(project["dependencies"])
     for group in project.get("optional-dependencies", {}).values():
         pip_side += group
