@@ -1,10 +1,11 @@
-"""Every notebook is committed clean (no outputs, no execution counts, no widget state) and
+"""Every notebook is committed clean (nbstripout --verify: no outputs, counts, widget state) and
 follows the series' shape: an intro cell with "What you'll ..." and a link to the notation
 page, and an "## Exercises" section. Parametrized over the notebooks that exist."""
 
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,12 @@ def source(cell):
 
 
 @pytest.mark.parametrize("name", notebooks())
-def test_notebook_has_no_outputs_or_execution_counts(name):
-    nb = load(name)
-    dirty = [i for i, cell in enumerate(nb["cells"])
-             if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)]
-    assert dirty == [], f"{name}: cells {dirty} have outputs or execution counts; run `make strip`"
-    assert "widgets" not in nb.get("metadata", {}), f"{name}: widget state in the metadata; run `make strip`"
+def test_notebook_is_stripped(name):
+    """nbstripout (what `make strip` runs) would change nothing: no outputs, counts or widget state."""
+    nbstripout = Path(sys.executable).with_name("nbstripout")
+    result = subprocess.run([str(nbstripout), "--verify", "--extra-keys", "metadata.widgets", str(NOTEBOOK_DIR / name)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"{name} carries outputs, execution counts or widget state: run `make strip`"
 
 
 @pytest.mark.parametrize("name", notebooks())
