@@ -1,5 +1,7 @@
 """Targets and mini-batches: one-hot encoding and the shuffled batch iterator."""
 
+import numbers
+
 import numpy as np
 
 from mathnn.shapes import ShapeError, shapes
@@ -8,30 +10,56 @@ from mathnn.shapes import ShapeError, shapes
 def one_hot(y, num_classes=10):
     """Labels y (m,) of ints in [0, num_classes) -> one-hot Y (num_classes, m), float32.
 
-    Column j has a single 1, in row y[j].
+    Column j has a single 1, in row y[j]. An empty y (m = 0) gives Y of shape (num_classes, 0).
+    Labels that are not integers (3.0, 2.5, True, NaN) are refused, not rounded.
     """
     y = np.asarray(y)
     if y.ndim != 1:
-        raise ShapeError(f"one_hot(): argument 'y' has shape {y.shape}, expected (m,)")
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        hint = " (a column or row of labels? pass y.ravel())" if y.ndim == 2 and 1 in y.shape else ""
+        raise ShapeError(f"one_hot(): argument 'y' has shape {y.shape}, expected (m,){hint}")
+    if y.size == 0:
+        return np.zeros((num_classes, 0), dtype=np.float32)
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"one_hot(): labels must be integers (class indices), got dtype {y.dtype}"
+                         + _label_dtype_hint(y))
+    if y.min() < 0 or y.max() >= num_classes:
         raise ValueError(f"one_hot(): labels must lie in [0, {num_classes}), got {y.min()}..{y.max()}")
     Y = np.zeros((num_classes, y.size), dtype=np.float32)
     Y[y, np.arange(y.size)] = 1
     return Y
 
 
+def _label_dtype_hint(y):
+    """Why labels y (m,) of a non-integer dtype are refused, and what to do."""
+    if y.dtype.kind == "b":
+        return ": booleans are not class indices; for two classes use y.astype(int) and num_classes=2"
+    if y.dtype.kind != "f":
+        return ""
+    if not np.all(np.isfinite(y)):
+        return f": NaN or infinite labels, {np.sum(~np.isfinite(y))} of {y.size} (missing? drop those examples)"
+    fractional = y[y != np.round(y)]
+    if fractional.size:
+        return f": {fractional[0]:g} is not a whole number. Are these really the labels?"
+    return ": they are whole numbers, so convert them: y.astype(int)"
+
+
 @shapes(X="n0 m", Y="k m")
 def minibatches(X, Y, batch_size, rng):
     """Shuffle once per epoch, then yield (X_batch (n0, B), Y_batch (k, B)) in that order.
 
-    X (n0, m), Y (k, m); rng a ``np.random.Generator``. Each batch gathers whole
-    examples (rows of X.T, contiguous when X is column-major as ``load_mnist``
-    returns it) into a fresh contiguous array: no gathering along a strided axis,
-    and the batch is still in cache when the matmuls read it. The last batch is
-    smaller when batch_size does not divide m.
+    X (n0, m), Y (k, m); batch_size a positive int; rng a ``np.random.Generator``
+    (``np.random.default_rng(seed)``), which draws the order when minibatches is called.
+    Each batch gathers whole examples (rows of X.T, contiguous when X is column-major as
+    ``load_mnist`` returns it) into a fresh contiguous array: no gathering along a strided
+    axis, and the batch is still in cache when the matmuls read it. The last batch is
+    smaller when batch_size does not divide m; m = 0 gives no batches.
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
+        raise ValueError(f"minibatches(): batch_size must be a positive whole number, got {batch_size!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"minibatches(): rng must be a np.random.Generator, e.g. rng=np.random.default_rng(0); "
+                         f"got {rng!r}")
     X_rows, Y_rows = X.T, Y.T  # (m, n0), (m, k): one example per row (views, no copy)
     perm = rng.permutation(X.shape[1])
-    for start in range(0, len(perm), batch_size):
-        idx = perm[start:start + batch_size]
-        yield X_rows[idx].T, Y_rows[idx].T  # (n0, B), (k, B)
+    batch_indices = (perm[start:start + batch_size] for start in range(0, len(perm), batch_size))
+    return ((X_rows[idx].T, Y_rows[idx].T) for idx in batch_indices)  # (n0, B), (k, B)

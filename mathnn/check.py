@@ -7,7 +7,9 @@ Each checker feeds your function a few crafted inputs (random ones from
 ``np.random.default_rng(0)`` and edge cases such as huge logits) and compares its answer
 with the reference in mathnn. When they differ, it also compares your answer with the
 answers of the classic mistakes (wrong axis, forgotten 1/m, missing ReLU mask, ...) and
-tells you which one you made. It returns True or False, so a notebook can write
+tells you which one you made. A function that changes an input it should leave alone
+(Z -= ..., cache.clear(), g *= lr) is told so, even when its answer is right: the caller
+still needs that input. It returns True or False, so a notebook can write
 ``assert check.softmax(my_softmax)``. It never raises because of your code: an exception
 in your function is reported as a hint too.
 
@@ -64,11 +66,16 @@ class _Checker:
             raise _Fail(hint)
         self.passed += 1
 
-    def call(self, fn, *args, returns=True, on_error=None):
+    def call(self, fn, *args, returns=True, on_error=None, keep=(), fix=""):
         """Run your function without NumPy warnings; turn its exceptions into hints.
 
         on_error: optional {exception type: extra hint}.
+        keep: the names of the leading args your function must leave alone (arrays, or dicts of
+        them). It gets copies of those; if it changes one (Z -= ..., cache.clear()), the hint says
+        which and adds ``fix``, how to do it without changing the input.
         """
+        originals = args[:len(keep)]
+        args = tuple(_copy(arg) for arg in originals) + args[len(keep):]
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
@@ -83,6 +90,10 @@ class _Checker:
                                   "and keep it with keepdims=True")
             raise _Fail(f"your function raised {type(e).__name__}: {str(e).strip()}{extra} "
                         f"(it is called as {self.signature})") from None
+        changes = [change for name, before, after in zip(keep, originals, args)
+                   for change in _changes(name, before, after)]
+        if changes:
+            raise _Fail(f"your {self.name} {' and '.join(changes)}: {fix}")
         if returns and out is None:
             raise _Fail("your function returned None: did you forget the `return`?")
         return out
@@ -120,6 +131,44 @@ def _close(got, want, rtol=1e-5, atol=1e-7):
     return got.shape == want.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol))
 
 
+def _copy(x):
+    """A copy of an array, or of a dict or tuple of arrays (copied all the way down)."""
+    if isinstance(x, dict):
+        return {key: _copy(v) for key, v in x.items()}
+    if isinstance(x, tuple):
+        return tuple(_copy(v) for v in x)
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+def _same(a, b):
+    """a and b hold the same values: equal arrays of the same shape, or dicts/tuples of them."""
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.shape == b.shape and bool(np.array_equal(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+    if isinstance(a, tuple):
+        return isinstance(b, tuple) and len(a) == len(b) and all(map(_same, a, b))
+    return a is b
+
+
+def _changes(name, before, after):
+    """What your function did to its input ``name`` (before: a copy, after: what it holds now).
+
+    A list such as ["changed cache['A2'] in place"]; empty if nothing changed.
+    """
+    if isinstance(before, dict):
+        if before and not after:
+            return [f"emptied the dict {name} ({name}.clear()?)"]
+        groups = (("deleted {}", [key for key in before if key not in after]),
+                  ("added {}", [key for key in after if key not in before]),
+                  ("changed {} in place", [key for key in before
+                                           if key in after and not _same(before[key], after[key])]))
+        return [what.format(", ".join(f"{name}[{key!r}]" for key in keys)) for what, keys in groups if keys]
+    if _same(before, after):
+        return []
+    return [f"changed its input {name} in place (a {name} of shape {np.shape(before)})"]
+
+
 def _fmt(a):
     """A small array or number, printed compactly for a hint."""
     return np.array2string(np.asarray(a, dtype=np.float64), precision=3, suppress_small=True, separator=", ")
@@ -138,10 +187,15 @@ def one_hot(fn):
     with _Checker("one_hot", "fn(y, num_classes) with labels y of shape (m,)") as c:
         y = np.array([3, 0, 7, 3, 1, 5, 2])  # m = 7 labels, no 8 or 9 in this batch
         m = len(y)
-        out = c.call(fn, y.copy(), 10, on_error={IndexError: (
-            " — rows are classes and columns are examples: Y[y, np.arange(m)] = 1, not Y[np.arange(m), y]")})
+        keep_y = ("the labels are still needed (to compare predictions with): build Y in a new array, "
+                  "np.zeros((num_classes, m)), and leave y as it is")
+        out = c.call(fn, y, 10, on_error={IndexError: (
+            " — rows are classes and columns are examples: Y[y, np.arange(m)] = 1, not Y[np.arange(m), y]")},
+            keep=("y",), fix=keep_y)
         Y = c.array(out)
         c.require_shape(Y, (10, m), {
+            (m,): "your output has shape (m,) = (7,), the shape of the labels y: did you return y itself? "
+                  "Build Y = np.zeros((num_classes, m)) and set Y[y, np.arange(m)] = 1",
             (m, 10): "your output has shape (m, num_classes) = (7, 10); expected (num_classes, m) = (10, 7), "
                      "one column per example. Transpose it, or set Y[y, np.arange(m)] = 1 in "
                      "np.zeros((num_classes, m))",
@@ -163,7 +217,7 @@ def one_hot(fn):
                   f"mn.one_hot does): NumPy refuses arithmetic such as -Y on booleans")
 
         y3 = np.array([2, 0, 1, 2])  # 3 classes, m = 4
-        Y3 = c.array(c.call(fn, y3.copy(), 3))
+        Y3 = c.array(c.call(fn, y3, 3, keep=("y",), fix=keep_y))
         c.require_shape(Y3, (3, 4), {
             (10, 4): "with num_classes=3 your output has 10 rows: use the num_classes argument instead of a "
                      "hard-coded 10"}, what="with num_classes=3, your output")
@@ -185,8 +239,9 @@ def relu(fn):
         m = 7
         Z = rng.standard_normal((10, m))  # (10, m): about half the entries negative
         Z[0, :3] = 0.0  # a few exact zeros: relu(0) = 0
-        Z_in = Z.copy()  # what your function gets; compared with Z afterwards
-        A = c.array(c.call(fn, Z_in))
+        A = c.array(c.call(fn, Z, keep=("Z",), fix=(
+            "e.g. Z[Z < 0] = 0, and the backward pass still needs the original Z. "
+            "Return a new array: np.maximum(Z, 0)")))
         c.require_shape(A, (10, m), {
             (m,): "your output has shape (m,) = (7,): np.max(Z, 0) takes the largest entry along axis 0. "
                   "Use np.maximum(Z, 0), the elementwise maximum",
@@ -202,9 +257,6 @@ def relu(fn):
             ("you returned |Z|: relu sets negative entries to 0, it doesn't flip their sign", np.abs(Z)),
             ("your output equals Z: relu sets the negative entries to 0 (np.maximum(Z, 0))", Z),
         ], otherwise=_relu_hint(A, Z))
-        c.require(np.array_equal(Z_in, Z),
-                  "your relu changed its input Z in place (e.g. Z[Z < 0] = 0), and the backward pass still needs "
-                  "the original Z. Return a new array: np.maximum(Z, 0)")
     return c.ok
 
 
@@ -229,8 +281,9 @@ def softmax(fn):
         rng = np.random.default_rng(0)
         m = 7
         Z = 3 * rng.standard_normal((10, m))  # (10, m): 10 classes, one example per column
-        Z_in = Z.copy()
-        A = c.array(c.call(fn, Z_in))
+        keep_Z = dict(keep=("Z",), fix=("e.g. Z -= Z.max(...), so the caller's Z is now different. "
+                                        "Write Z = Z - Z.max(axis=0, keepdims=True), which makes a new array"))
+        A = c.array(c.call(fn, Z, **keep_Z))
         c.require_shape(A, (10, m), {
             (m, 10): "your output has shape (m, 10) = (7, 10); expected (10, m) = (10, 7) — did you transpose, "
                      "or normalize over the wrong axis?",
@@ -247,10 +300,9 @@ def softmax(fn):
             ("you subtracted each row's max (axis=1); subtract each column's max: Z.max(axis=0, keepdims=True)",
              E_rowmax / E_rowmax.sum(axis=0, keepdims=True)),
             ("you returned exp(Z) without dividing by the column sums", E),
+            ("your output equals Z, the logits: softmax exponentiates them and divides each column by its sum",
+             Z),
         ], otherwise=_softmax_hint(A, layers.softmax(Z)))
-        c.require(np.array_equal(Z_in, Z),
-                  "your softmax changed its input Z in place (e.g. Z -= Z.max(...)), so the caller's Z is now "
-                  "different. Write Z = Z - Z.max(axis=0, keepdims=True), which makes a new array")
 
         # Stability: exp(1000) overflows to inf, exp(-1000) underflows to 0 (eq. 3 shifts by the column max).
         for z, hint in (
@@ -260,13 +312,13 @@ def softmax(fn):
                                           "exp underflows to 0 and 0/0 = nan — subtract the column max before exp"),
         ):
             column = np.array(z).reshape(3, 1)  # (3, 1): k = 3 classes, one example
-            A1 = c.array(c.call(fn, column.copy()))
+            A1 = c.array(c.call(fn, column, **keep_Z))
             c.require(A1.shape == (3, 1) and np.all(np.isfinite(A1)), hint)
             c.compare(A1, layers.softmax(column), otherwise=(
                 f"for z = {z} your softmax gives {_fmt(A1.ravel())}; expected {_fmt(layers.softmax(column).ravel())}"))
 
         two = np.array([[1000.0, 0.0], [1001.0, 1.0], [1002.0, 2.0]])  # (3, 2): columns on very different scales
-        A2 = c.array(c.call(fn, two.copy()))
+        A2 = c.array(c.call(fn, two, **keep_Z))
         c.require(A2.shape == (3, 2) and np.all(np.isfinite(A2)),
                   "your softmax returns nan/inf for Z with columns [1000, 1001, 1002] and [0, 1, 2]: subtract "
                   "each column's own max (Z.max(axis=0, keepdims=True)), not the max of the whole matrix")
@@ -301,7 +353,10 @@ def cross_entropy(fn):
         y = rng.integers(0, k, m)
         Z[y[0], 0] = -1.0  # a negative logit on a true class: log(Z) would be nan
         Y = batches.one_hot(y, k).astype(np.float64)  # (10, m)
-        loss = c.call(fn, Z.copy(), Y.copy())
+        keep_ZY = dict(keep=("Z", "Y"), fix=(
+            "the caller's logits and labels must stay as they were. Make new arrays: "
+            "Z = Z - Z.max(axis=0, keepdims=True), not Z -= ...; -(Y * log_A).sum() / m, not Y *= log_A"))
+        loss = c.call(fn, Z, Y, **keep_ZY)
         shape = np.shape(loss)
         c.require(np.size(loss) == 1, {
             (m,): "you returned one loss per example (shape (m,)); return their mean, a single number",
@@ -329,11 +384,13 @@ def cross_entropy(fn):
              -(Y * Z).sum() / m),
             ("you used log10; cross-entropy uses the natural log, np.log", right / np.log(10)),
             ("you used log2; cross-entropy uses the natural log, np.log", right / np.log(2)),
+            ("your loss is 0 for logits and labels that give a loss of about "
+             f"{right:.2f}: did you return a placeholder? L = -(1/m) Σ Y log softmax(Z) (eq. 5)", 0.0),
         ], otherwise=f"your loss is {loss:.4f}; expected {right:.4f} (eq. 5)")
 
         # Stability: the same loss from huge logits, and a confidently wrong prediction.
         big, Y_big = np.array([[1000.0], [1001.0], [1002.0]]), np.array([[0.0], [0.0], [1.0]])
-        loss_big = c.array(c.call(fn, big.copy(), Y_big.copy()))
+        loss_big = c.array(c.call(fn, big, Y_big, **keep_ZY))
         c.require(np.all(np.isfinite(loss_big)),
                   "your loss is nan/inf for logits z = [1000, 1001, 1002] (true class 2): exp(1000) overflows. "
                   "Subtract the column max first: log-softmax by log-sum-exp (eq. 4)")
@@ -341,7 +398,7 @@ def cross_entropy(fn):
             f"for logits [1000, 1001, 1002], true class 2, your loss is {_fmt(loss_big)}; "
             f"expected {layers.cross_entropy(big, Y_big):.4f}, the loss of [0, 1, 2]"))
         wrong, Y_wrong = np.array([[1000.0], [0.0], [0.0]]), np.array([[0.0], [1.0], [0.0]])
-        loss_wrong = c.array(c.call(fn, wrong.copy(), Y_wrong.copy()))
+        loss_wrong = c.array(c.call(fn, wrong, Y_wrong, **keep_ZY))
         c.require(np.all(np.isfinite(loss_wrong)),
                   "your loss is inf for a confidently wrong prediction (logits [1000, 0, 0], true class 1; the "
                   "exact loss is 1000): softmax rounds the true class's probability to 0, and log(0) = -inf. "
@@ -375,9 +432,9 @@ def backward(fn):
         _, cache = network.forward(params, X)
         right = network.backward(params, cache, Y)
 
-        params_in = {key: p.copy() for key, p in params.items()}
-        cache_in = {key: (v.copy() if isinstance(v, np.ndarray) else v) for key, v in cache.items()}
-        grads = c.call(fn, params_in, cache_in, Y.copy())
+        grads = c.call(fn, params, cache, Y, keep=("params", "cache", "Y"), fix=(
+            "the caller still needs params, cache and Y as they were. Compute new arrays "
+            "(dZ2 = (A2 - Y) / m, not dZ2 = A2; dZ2 -= Y, which changes A2 too) and return them in a new dict"))
         c.require(isinstance(grads, dict), f"your function returned a {type(grads).__name__}; expected a dict "
                                            f"{{'dW1': ..., 'db1': ..., 'dW2': ..., 'db2': ...}}")
         missing = [key for key in right if key not in grads]
@@ -420,12 +477,6 @@ def backward(fn):
         if hints:
             c.require(False, hints[0] if len(hints) == 1 else
                       f"{len(hints)} of 4 gradients are wrong:\n  - " + "\n  - ".join(hints))
-
-        changed = [f"params[{key!r}]" for key in params if not np.array_equal(params_in[key], params[key])]
-        changed += [f"cache[{key!r}]" for key, v in cache.items()
-                    if isinstance(v, np.ndarray) and not np.array_equal(cache_in[key], v)]
-        c.require(not changed, f"your backward changed {', '.join(changed)} in place (e.g. dZ2 = A2; dZ2 -= Y); "
-                               f"compute new arrays instead: dZ2 = (A2 - Y) / m")
     return c.ok
 
 
@@ -454,6 +505,7 @@ def _gradient_hint(key, got, right, m, mistakes):
         (f"is m times too small: you divided by m twice (dZ2 = (A2 - Y) / m already holds the 1/m; "
          f"{key} is a sum over the examples, not a mean)", right / m),
         ("has the wrong sign: dZ2 = (A2 - Y) / m, not (Y - A2) / m", -right),
+        ("is all zeros: did you return a placeholder (np.zeros_like)? Compute it (eq. 5'-9)", np.zeros_like(right)),
         *mistakes,
     ]:
         if _close(got, wrong):
@@ -480,11 +532,27 @@ def sgd_step(fn):
         lr = 0.05
         arrays = dict(params)  # the array objects themselves: they must be the ones that change
         before = {key: p.copy() for key, p in params.items()}
-        grads_before = {key: g.copy() for key, g in grads.items()}
+        grads_before = _copy(grads)
+        grads = _ReadLog(grads)  # notes whether your function reads the gradients at all
 
         result = c.call(fn, params, grads, lr, returns=False)
+        read_grads = grads.read  # (before the checks below read them too)
 
+        c.require(params, "your sgd_step emptied the dict params (params.clear()?), which the training loop "
+                          "still needs: update the arrays inside it, p -= lr * grads['d' + key] for every "
+                          "key, p in params.items()")
+        lost, added = [key for key in before if key not in params], [key for key in params if key not in before]
+        c.require(not lost and not added, f"your sgd_step {'deleted' if lost else 'added'} "
+                                          f"{', '.join(f'params[{key!r}]' for key in lost or added)}: params must "
+                                          f"keep exactly its keys {', '.join(map(repr, before))}; update the "
+                                          f"arrays in place (p -= lr * g)")
+        changes = _changes("grads", grads_before, grads)
+        c.require(not changes, f"your sgd_step {' and '.join(changes)}: e.g. g *= lr; leave the gradients as "
+                               f"they are and compute lr * g as a new array: p -= lr * g")
         stale = [key for key in params if np.array_equal(arrays[key], before[key])]
+        c.require(stale != list(params) or result is not None or read_grads,
+                  "your sgd_step did nothing: params are unchanged, and it never read grads. Update every "
+                  "parameter in place: for key, p in params.items(): p -= lr * grads['d' + key]")
         if stale and len(stale) < len(params):
             c.require(False, f"{', '.join(f'params[{key!r}]' for key in stale)} did not change: update every "
                              f"parameter (loop over params.items())")
@@ -502,10 +570,29 @@ def sgd_step(fn):
                                  "p[...] = ...): p = p - lr * g makes a new array and leaves params alone")
             c.compare(arrays[key], expected, otherwise=_step_hint(key, arrays[key], before[key],
                                                                   grads_before["d" + key], lr))
-        changed = [key for key in grads if not np.array_equal(grads[key], grads_before[key])]
-        c.require(not changed, f"you changed grads[{changed[0]!r}] in place (e.g. g *= lr): compute lr * g "
-                               f"as a new array: p -= lr * g" if changed else "")
     return c.ok
+
+
+class _ReadLog(dict):
+    """A dict that notes (in ``.read``) whether anyone read its values: to tell "did nothing" apart."""
+
+    read = False
+
+    def __getitem__(self, key):
+        self.read = True
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read = True
+        return super().get(key, default)
+
+    def items(self):
+        self.read = True
+        return super().items()
+
+    def values(self):
+        self.read = True
+        return super().values()
 
 
 def _step_hint(key, after, before, g, lr):

@@ -25,6 +25,7 @@ from mathnn.network import forward
 BOX = 20  # the longer side of the digit after scaling, in pixels
 FIELD = 28  # the output is FIELD x FIELD
 CENTER = 14.0  # target centre of mass (row, column) in pixel indices, as in MNIST
+MIN_INK = 1e-3  # an image whose brightest pixel is fainter than this (in its own units) is blank
 
 
 def area_matrix(n_in, n_out):
@@ -84,7 +85,9 @@ def preprocess(image, threshold=0.05):
        lopsided drawing), the box is moved back just enough to stay inside the field.
 
     Returns float32 (784, 1) in [0, 1], row-major like ``load_mnist``, or None when the
-    image is blank (no ink at all): there is nothing to read.
+    image is blank: no pixel reaches ``MIN_INK`` (1e-3, below one grey level of a 0-255 image
+    scaled to [0, 1]), so there is nothing to read. Step 1 would blow a fainter speck, such
+    as 1e-9 of rounding noise, up to full ink and step 3 into a solid 20 x 20 square.
     """
     a = np.asarray(image)
     if a.ndim != 2:
@@ -94,8 +97,8 @@ def preprocess(image, threshold=0.05):
         raise ValueError("preprocess(): the image contains NaN or infinite values")
     a = np.clip(a, 0, None)
     peak = a.max() if a.size else 0.0
-    if peak <= 0:
-        return None  # blank: no ink
+    if peak < MIN_INK:
+        return None  # blank: no ink, or only specks of rounding noise
     a /= peak  # (1)
     top, bottom, left, right = bounding_box(a, threshold)  # (2)
     crop = a[top:bottom, left:right]

@@ -13,12 +13,18 @@ import numpy as np
 
 from mathnn.layers import nll
 from mathnn.network import backward, forward
-from mathnn.shapes import shapes
+from mathnn.shapes import ShapeError, shapes
 
 
 def rel_error(a, b):
-    """||a - b|| / max(||a|| + ||b||, 1e-12) over whole arrays (eq. 10): 0 if equal, 1 if a = -b."""
+    """||a - b|| / max(||a|| + ||b||, 1e-12) over whole arrays (eq. 10): 0 if equal, 1 if a = -b.
+
+    a and b must have the same shape: a (3, 1) against a (3,) would broadcast to (3, 3).
+    """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ShapeError(f"rel_error(): a has shape {a.shape} but b has shape {b.shape}; compare arrays of the "
+                         f"same shape (if they hold the same entries, b.reshape(a.shape))")
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
 
 
@@ -26,8 +32,13 @@ def numerical_gradient(f, x, h=1e-5):
     """Centred-difference gradient of the scalar function f() with respect to array x.
 
     x is perturbed in place, one entry at a time, and restored; f takes no
-    arguments and must read x. Returns an array of x's shape.
+    arguments and must read x. x must be a float array (float64 for gradient checks):
+    in an int array, x[i] = x[i] + h would be truncated back. Returns float64, x's shape.
     """
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"numerical_gradient(): x must be a float NumPy array (float64 for gradient checks), got "
+                        f"{getattr(x, 'dtype', type(x).__name__)}: an entry nudged by h={h} would be truncated or "
+                        f"lost. Make a float64 array, x = x.astype(np.float64), and let f read that array")
     grad = np.zeros_like(x, dtype=np.float64)
     for i in np.ndindex(x.shape):
         old = x[i]

@@ -47,11 +47,13 @@ def _describe(axes, dims):
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
-def check_array(func_name, name, value, axes, dims):
+def check_array(func_name, name, value, axes, dims, short=None):
     """Check one array against parsed axes (ints and names), binding names into ``dims``.
 
-    Raises ShapeError naming the argument, the expected and the actual shape.
+    Raises ShapeError naming the argument, the expected and the actual shape. ``short``: the
+    name the fix-it hints use (``W1`` for the argument ``params['W1']``), ``name`` by default.
     """
+    short = short or name
     if not isinstance(value, np.ndarray):
         raise ShapeError(
             f"{func_name}(): argument '{name}' should be a NumPy array of shape "
@@ -70,11 +72,11 @@ def check_array(func_name, name, value, axes, dims):
     if not ok:
         hint = ""
         if len(shape) == 1 and len(axes) == 2 and axes[1] == 1:
-            hint = f" (a 1-D array broadcasts silently; use {name}.reshape(-1, 1))"
+            hint = f" (a 1-D array broadcasts silently; use {short}.reshape(-1, 1))"
         elif len(shape) == 2 and len(axes) == 2 and all(
             size == (a if type(a) is int else dims.get(a, size)) for a, size in zip(axes, shape[::-1])
         ):
-            hint = f" (transposed? try {name}.T)"
+            hint = f" (transposed? try {short}.T)"
         raise ShapeError(
             f"{func_name}(): argument '{name}' has shape {shape}, "
             f"expected {_describe(axes, dims)}{hint}"
@@ -120,13 +122,26 @@ def shapes(**specs):
 
 
 def check_params(func_name, name, params, dims):
-    """Check a parameter dict {W1, b1, ..., WL, bL}: W_l is (n_l, n_{l-1}), b_l is (n_l, 1)."""
+    """Check a parameter dict {W1, b1, ..., WL, bL}: W_l is (n_l, n_{l-1}), b_l is (n_l, 1).
+
+    A transposed weight (W1 of shape (784, 10) next to b1 (10, 1)) is blamed on the weight.
+    """
     if not isinstance(params, dict) or "W1" not in params:
         raise ShapeError(f"{func_name}(): argument '{name}' should be a dict with keys W1, b1, W2, b2, ...")
     num_layers = sum(1 for key in params if key.startswith("W"))
     for l in range(1, num_layers + 1):
-        for key, axes in ((f"W{l}", [f"n{l}", f"n{l - 1}"]), (f"b{l}", [f"n{l}", 1])):
+        for key in (f"W{l}", f"b{l}"):
             if key not in params:
                 raise ShapeError(f"{func_name}(): argument '{name}' has no key '{key}'")
-            check_array(func_name, f"{name}['{key}']", params[key], axes, dims)
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        if _transposed_weight(W, b):
+            dims.setdefault(f"n{l}", b.shape[0])  # the bias says how many units: W's shape is then the error
+        for key, axes in ((f"W{l}", [f"n{l}", f"n{l - 1}"]), (f"b{l}", [f"n{l}", 1])):
+            check_array(func_name, f"{name}['{key}']", params[key], axes, dims, short=key)
     dims["n_out"] = dims[f"n{num_layers}"]
+
+
+def _transposed_weight(W, b):
+    """W (n_in, n_out) looks like the transpose of a weight whose bias b is (n_out, 1)."""
+    return (isinstance(W, np.ndarray) and isinstance(b, np.ndarray) and W.ndim == 2
+            and W.shape[0] != W.shape[1] and b.shape == (W.shape[1], 1))

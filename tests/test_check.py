@@ -75,6 +75,11 @@ def one_hot_no_return(y, num_classes):
     Y[y, np.arange(len(y))] = 1
 
 
+def one_hot_sorts_labels(y, num_classes):
+    y.sort()  # changes the caller's labels
+    return np.eye(num_classes)[:, y]
+
+
 def test_one_hot_right(capsys):
     assert_passes(check.one_hot, one_hot_right, capsys)
     assert_passes(check.one_hot, lambda y, k: np.eye(k)[:, y], capsys)
@@ -90,6 +95,8 @@ def test_one_hot_right(capsys):
     (one_hot_off_by_one, "column 0 (label y[0] = 3) should be 1 in row 3"),
     (one_hot_no_return, "forget the `return`"),
     (lambda y, k: np.zeros((k, len(y))), "all zeros"),
+    (one_hot_sorts_labels, "your one_hot changed its input y in place (a y of shape (7,))"),
+    (lambda y, k: y, "did you return y itself?"),
 ])
 def test_one_hot_mistakes(fn, phrase, capsys):
     assert_hint(check.one_hot, fn, phrase, capsys)
@@ -101,6 +108,10 @@ def test_one_hot_mistakes(fn, phrase, capsys):
 def relu_in_place(Z):
     Z[Z < 0] = 0
     return Z
+
+
+def relu_in_place_no_return(Z):
+    Z[Z < 0] = 0
 
 
 @pytest.mark.parametrize("fn", [lambda Z: np.maximum(Z, 0), lambda Z: Z * (Z > 0), lambda Z: np.where(Z > 0, Z, 0)])
@@ -117,6 +128,8 @@ def test_relu_right(fn, capsys):
     (lambda Z: Z, "your output equals Z"),
     (lambda Z: np.where(Z > 0, Z, 0.01 * Z), "leaky ReLU"),
     (relu_in_place, "changed its input Z in place"),
+    (relu_in_place_no_return, "your relu changed its input Z in place (a Z of shape (10, 7)): e.g. Z[Z < 0] = 0"),
+    (lambda Z: None, "forget the `return`"),
 ])
 def test_relu_mistakes(fn, phrase, capsys):
     assert_hint(check.relu, fn, phrase, capsys)
@@ -170,6 +183,12 @@ def softmax_no_keepdims_axis1(Z):  # (10, 7) / (10,) does not broadcast
     return E / E.sum(axis=1)
 
 
+def softmax_in_place_when_huge(Z):  # leaves ordinary logits alone, shifts huge ones in place
+    if Z.max() > 700:
+        Z -= Z.max(axis=0, keepdims=True)
+    return softmax_right(Z)
+
+
 def test_softmax_right(capsys):
     assert_passes(check.softmax, softmax_right, capsys)
     # without keepdims, axis=0 reductions broadcast correctly too
@@ -184,6 +203,9 @@ def test_softmax_right(capsys):
     (softmax_global_max, "each column's own max"),
     (softmax_row_max, "you subtracted each row's max (axis=1)"),
     (softmax_in_place, "changed its input Z in place"),
+    (softmax_in_place_when_huge, "your softmax changed its input Z in place (a Z of shape (3, 1))"),
+    (lambda Z: Z, "your output equals Z, the logits"),
+    (lambda Z: None, "forget the `return`"),
     (softmax_no_keepdims_axis1, "raised ValueError"),
     (lambda Z: np.exp(Z), "without dividing by the column sums"),
     (lambda Z: np.exp(Z - Z.max(0)), "your columns don't sum to 1 (they sum to"),
@@ -226,6 +248,16 @@ def ce_clipped(Z, Y):
     return -(Y * np.log(np.clip(A, 1e-12, 1))).sum() / Y.shape[1]
 
 
+def ce_shifts_in_place(Z, Y):  # right value, but the caller's logits are shifted
+    Z -= Z.max(axis=0)
+    return -(Y * (Z - np.log(np.exp(Z).sum(axis=0)))).sum() / Y.shape[1]
+
+
+def ce_scales_Y_in_place(Z, Y):  # right value, but the caller's Y now holds Y * log A
+    Y *= log_softmax(Z)
+    return -Y.sum() / Y.shape[1]
+
+
 def test_cross_entropy_right(capsys):
     assert_passes(check.cross_entropy, ce_right, capsys)
     assert_passes(check.cross_entropy, lambda Z, Y: np.mean(-np.sum(Y * log_softmax(Z), axis=0)), capsys)
@@ -244,6 +276,10 @@ def test_cross_entropy_right(capsys):
     (ce_naive, "nan/inf for logits z = [1000, 1001, 1002]"),
     (ce_log_of_softmax, "log(0) = -inf"),
     (ce_clipped, "Clipping the probability"),
+    (ce_shifts_in_place, "your cross_entropy changed its input Z in place (a Z of shape (10, 7))"),
+    (ce_scales_Y_in_place, "your cross_entropy changed its input Y in place (a Y of shape (10, 7))"),
+    (lambda Z, Y: 0.0, "your loss is 0"),
+    (lambda Z, Y: None, "forget the `return`"),
 ])
 def test_cross_entropy_mistakes(fn, phrase, capsys):
     assert_hint(check.cross_entropy, fn, phrase, capsys)
@@ -279,6 +315,15 @@ def backward_in_place(params, cache, Y):
             "dW1": dZ1 @ cache["A0"].T, "db1": dZ1.sum(1, keepdims=True)}
 
 
+def backward_then(tidy):
+    """The right backward pass, followed by tidy(params, cache, Y), which changes an input."""
+    def backward(params, cache, Y):
+        grads = make_backward()(params, cache, Y)
+        tidy(params, cache, Y)
+        return grads
+    return backward
+
+
 def test_backward_right(capsys):
     import mathnn
 
@@ -300,6 +345,14 @@ def test_backward_right(capsys):
     (make_backward(db_mean=True), "db2 is m times too small"),
     (make_backward(sign=-1.0), "dW2 has the wrong sign"),
     (backward_in_place, "changed cache['A2'] in place"),
+    (backward_then(lambda params, cache, Y: cache.clear()), "your backward emptied the dict cache (cache.clear()?)"),
+    (backward_then(lambda params, cache, Y: params.clear()), "your backward emptied the dict params"),
+    (backward_then(lambda params, cache, Y: cache.pop("Z1")), "your backward deleted cache['Z1']"),
+    (backward_then(lambda params, cache, Y: cache.update(dZ2=Y)), "your backward added cache['dZ2']"),
+    (backward_then(lambda params, cache, Y: Y.fill(0)), "your backward changed its input Y in place"),
+    (backward_then(lambda params, cache, Y: params["W1"].fill(0)), "your backward changed params['W1'] in place"),
+    (lambda params, cache, Y: {"d" + key: np.zeros_like(p) for key, p in params.items()}, "dW2 is all zeros"),
+    (lambda params, cache, Y: None, "forget the `return`"),
     (lambda params, cache, Y: {"dW1": 0}, "no key 'dW2', 'db2', 'db1'"),
     (lambda params, cache, Y: cache["X"], "KeyError"),
 ])
@@ -357,6 +410,18 @@ def sgd_scales_grads(params, grads, lr):
         p -= g
 
 
+def sgd_then(tidy):
+    """The right step, followed by tidy(params, grads)."""
+    def step(params, grads, lr):
+        sgd_right(params, grads, lr)
+        tidy(params, grads)
+    return step
+
+
+def sgd_does_nothing(params, grads, lr):
+    pass
+
+
 def test_sgd_step_right(capsys):
     import mathnn
 
@@ -385,7 +450,14 @@ def sgd_with(update):
     (sgd_with(lambda p, g, lr: p + lr * g), "moved uphill"),
     (sgd_with(lambda p, g, lr: p - g), "the step ignores lr"),
     (sgd_with(lambda p, g, lr: p - 0.1 * g), "hard-code a learning rate"),
-    (sgd_scales_grads, "you changed grads['dW1'] in place"),
+    (sgd_scales_grads, "changed grads['dW1'], grads['db1'], grads['dW2'], grads['db2'] in place"),
+    (lambda p, g, lr: p.clear(), "your sgd_step emptied the dict params (params.clear()?)"),
+    (sgd_then(lambda params, grads: params.clear()), "your sgd_step emptied the dict params"),
+    (sgd_then(lambda params, grads: grads.clear()), "your sgd_step emptied the dict grads (grads.clear()?)"),
+    (sgd_then(lambda params, grads: params.pop("b2")), "your sgd_step deleted params['b2']"),
+    (sgd_then(lambda params, grads: params.update(grads)), "your sgd_step added params['dW1'], params['db1']"),
+    (sgd_does_nothing, "your sgd_step did nothing: params are unchanged, and it never read grads"),
+    (lambda params, grads, lr: None, "did nothing"),
     (lambda params, grads, lr: params["dW1"], "KeyError"),
     (lambda params, grads: None, "TypeError"),
 ])

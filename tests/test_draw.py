@@ -136,6 +136,25 @@ def test_preprocess_blank_is_none():
     assert preprocess(-np.ones((10, 10))) is None  # negative values are no ink
 
 
+@pytest.mark.parametrize("speck", [1e-9, 1e-300, 5e-4])
+def test_preprocess_a_near_blank_image_is_blank(speck):
+    """A speck far below one grey level (1/255) is not a drawing: it used to become a solid 20 x 20 square."""
+    image = np.zeros((280, 280))
+    image[100, 200] = speck
+    assert preprocess(image) is None  # as for a blank canvas
+    image[:50, :50] = speck  # a patch of noise is no more a drawing than one speck
+    assert preprocess(image) is None
+
+
+def test_preprocess_the_faintest_real_ink_still_counts():
+    one_level = np.zeros((28, 28), dtype=np.uint8)
+    one_level[10, 10] = 1  # one grey level of 255
+    assert field(preprocess(one_level)).max() == 1  # scaled up to full ink, as any drawing
+    np.testing.assert_array_equal(preprocess(one_level.astype(np.float64) / 255), preprocess(one_level))
+    faint = render_strokes(SEVEN) * 2e-3  # a whole digit drawn very faintly: read as the digit
+    np.testing.assert_allclose(preprocess(faint), preprocess(render_strokes(SEVEN)), atol=1e-5)
+
+
 def test_preprocess_rejects_bad_input():
     with pytest.raises(ValueError, match="2-D grayscale"):
         preprocess(np.zeros((28, 28, 4)))

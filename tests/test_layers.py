@@ -1,6 +1,7 @@
 """Layers: forward values, gradients checked against finite differences (float64), and the
 numerical stability of softmax / cross-entropy."""
 
+import re
 from decimal import Decimal, localcontext
 
 import numpy as np
@@ -49,6 +50,28 @@ def test_rel_error_is_zero_for_equal_and_large_for_different_arrays():
     assert mn.rel_error(a, -a) == pytest.approx(1.0)
     assert mn.rel_error(a, a * (1 + 1e-3)) == pytest.approx(1e-3 / (2 + 1e-3), rel=1e-6)
     assert mn.rel_error(np.zeros(3), np.zeros(3)) == 0.0
+
+
+@pytest.mark.parametrize(("a_shape", "b_shape"), [((3, 1), (3,)), ((3,), (1, 3)), ((2, 3), (3, 2)), ((), (1,))])
+def test_rel_error_refuses_arrays_of_different_shapes(a_shape, b_shape):
+    """(3, 1) against (3,) would broadcast to (3, 3) and compare every entry with every other."""
+    a, b = np.arange(1.0, 1 + np.prod(a_shape)).reshape(a_shape), np.arange(1.0, 1 + np.prod(b_shape)).reshape(b_shape)
+    with pytest.raises(mn.ShapeError, match=rf"a has shape {re.escape(str(a_shape))} but b has shape "
+                                            rf"{re.escape(str(b_shape))}.*b\.reshape\(a\.shape\)"):
+        mn.rel_error(a, b)
+
+
+@pytest.mark.parametrize("x", [np.array([1]), np.array([[1, 2]], dtype=np.int32), np.array([True]), [1.0]])
+def test_numerical_gradient_refuses_an_array_that_is_not_float(x):
+    """In an int array, x[i] = 1 ± 1e-5 is stored as 1 and 0: the gradient of x**2 at 1 came out 50000, not 2."""
+    before = np.array(x, copy=True)
+    with pytest.raises(TypeError, match=r"x must be a float NumPy array \(float64 for gradient checks\).*"
+                                        r"x\.astype\(np\.float64\)"):
+        mn.numerical_gradient(lambda: float(np.sum(np.asarray(x) ** 2)), x)
+    np.testing.assert_array_equal(x, before)  # refused before touching x
+    x64 = np.asarray(x, dtype=np.float64)
+    numeric = mn.numerical_gradient(lambda: float(np.sum(x64**2)), x64)  # the fix the message gives
+    assert mn.rel_error(numeric, 2 * x64) < TOL
 
 
 # ---------------------------------------------------------------------------------------------

@@ -185,3 +185,71 @@ def test_custom_spec_binds_names_across_arguments():
     assert f(np.ones((2, 4)), B=np.ones((4, 3))).shape == (2, 3)  # keyword arguments are checked too
     with pytest.raises(mn.ShapeError, match="'B'"):
         f(np.ones((2, 4)), B=np.ones((4, 4)))
+
+
+# one_hot and minibatches: labels that are not class indices, empty batches, bad batch arguments
+
+
+@pytest.mark.parametrize(("y", "words"), [
+    (np.array([3.0, 2.0]), ["dtype float64", "whole numbers", "y.astype(int)"]),
+    (np.array([2.5, 1.0]), ["dtype float64", "2.5 is not a whole number"]),
+    (np.array([True, False]), ["dtype bool", "booleans are not class indices"]),
+    (np.array([np.nan, 1.0]), ["NaN or infinite labels, 1 of 2"]),
+    (np.array(["3", "1"]), ["must be integers", "dtype <U1"]),
+])
+def test_one_hot_refuses_labels_that_are_not_integers(y, words):
+    with pytest.raises(ValueError) as info:
+        mn.one_hot(y)
+    assert all(word in str(info.value) for word in words), str(info.value)
+
+
+@pytest.mark.parametrize("shape", [(8, 1), (1, 8)])
+def test_one_hot_two_dimensional_labels_hint_at_ravel(shape):
+    with pytest.raises(mn.ShapeError, match=rf"'y' has shape \({shape[0]}, {shape[1]}\), expected \(m,\)"
+                                            r".*pass y\.ravel\(\)"):
+        mn.one_hot(np.arange(8).reshape(shape))
+
+
+def test_one_hot_and_minibatches_of_an_empty_batch():
+    for y in ([], np.array([]), np.zeros(0, dtype=np.uint8)):  # np.array([]) is float64: no label to refuse
+        Y = mn.one_hot(y)
+        assert Y.shape == (10, 0) and Y.dtype == np.float32
+    assert mn.one_hot([], num_classes=3).shape == (3, 0)
+    assert list(mn.minibatches(np.zeros((784, 0)), np.zeros((10, 0)), 4, np.random.default_rng(0))) == []
+
+
+@pytest.mark.parametrize("batch_size", [0, -4, 2.0, True, None])
+def test_minibatches_refuses_a_batch_size_that_is_not_a_positive_int(batch_size):
+    d = arrays()
+    with pytest.raises(ValueError, match=rf"batch_size must be a positive whole number, got {batch_size!r}"):
+        mn.minibatches(d["X"], d["Y"], batch_size, d["rng"])  # at the call, before the first batch
+
+
+@pytest.mark.parametrize("rng", [None, 0, np.random.RandomState(0)])
+def test_minibatches_needs_a_generator(rng):
+    d = arrays()
+    with pytest.raises(ValueError, match=r"rng must be a np\.random\.Generator, e\.g\. rng=np\.random\.default_rng"):
+        mn.minibatches(d["X"], d["Y"], 4, rng)
+
+
+@pytest.mark.parametrize(("sizes", "key"), [((784, 10, 10), "W1"), ((784, 32, 10), "W1"), ((784, 32, 10), "W2")])
+def test_a_transposed_weight_is_blamed_on_the_weight_not_the_bias(sizes, key):
+    """(W2 of the 784-10-10 network is square: its transpose has the right shape.)"""
+    d = arrays()
+    params = mn.init_params(sizes, "he", d["rng"], dtype=np.float64)
+    l = key[1]
+    with pytest.raises(mn.ShapeError) as info:
+        mn.forward(with_key(params, key, params[key].T), d["X"])
+    message = str(info.value)
+    assert f"argument 'params['{key}']' has shape {params[key].T.shape}" in message, message
+    assert f"expected (n{l}={params[key].shape[0]}, n" in message, message
+    assert message.endswith(f"(transposed? try {key}.T)"), message
+    assert f"b{l}" not in message, message
+
+
+def test_a_wrong_bias_next_to_a_right_weight_is_still_blamed_on_the_bias():
+    d = arrays()
+    with pytest.raises(mn.ShapeError, match=r"'params\['b1'\]' has shape \(7, 1\), expected \(n1=10, 1\)$"):
+        mn.forward(with_key(d["params"], "b1", d["params"]["b1"][:7]), d["X"])
+    with pytest.raises(mn.ShapeError, match=r"'params\['b2'\]' has shape \(10,\).*use b2\.reshape\(-1, 1\)"):
+        mn.forward(with_key(d["params"], "b2", d["params"]["b2"].ravel()), d["X"])
