@@ -18,12 +18,8 @@ def linear_forward(W, A_prev, b):
 
     W (n_out, n_in), A_prev (n_in, m), b (n_out, 1)  ->  Z (n_out, m).
     cache = (W, A_prev).
-
-    Speed note: W @ A_prev is computed as (A_prev.T @ W.T).T, the same numbers
-    since (W A)^T = A^T W^T. With the long axis m first, OpenBLAS ran these small
-    products faster on our machines (measure yours with python -m mathnn bench).
     """
-    Z = (A_prev.T @ W.T).T + b  # ((m, n_in) @ (n_in, n_out)).T + (n_out, 1) -> (n_out, m)
+    Z = W @ A_prev + b  # (n_out, n_in) @ (n_in, m) + (n_out, 1) -> (n_out, m)
     return Z, (W, A_prev)
 
 
@@ -36,7 +32,7 @@ def linear_backward(dZ, cache, need_dA_prev=True):
     """
     W, A_prev = cache
     check_array("linear_backward", "dZ", dZ, ["n_out", "m"], {"n_out": W.shape[0], "m": A_prev.shape[1]})
-    dW = (A_prev @ dZ.T).T  # = dZ @ A_prev.T: ((n_in, m) @ (m, n_out)).T -> (n_out, n_in)
+    dW = dZ @ A_prev.T  # (n_out, m) @ (m, n_in) -> (n_out, n_in)
     db = dZ.sum(axis=1, keepdims=True)  # (n_out, 1)
     dA_prev = W.T @ dZ if need_dA_prev else None  # (n_in, n_out) @ (n_out, m) -> (n_in, m)
     return dA_prev, dW, db
