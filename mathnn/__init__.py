@@ -7,6 +7,7 @@ assert that their in-the-open versions agree, then import them. ``import mathnn 
 from mathnn import check
 from mathnn.batches import minibatches, one_hot
 from mathnn.data import MNISTError, MNISTSplits, load_mnist, load_mnist_splits, split_train_val
+from mathnn.debugging import dead_units, diagnose
 from mathnn.gradcheck import grad_check, numerical_gradient, print_grad_table, rel_error
 from mathnn.layers import (
     cross_entropy,

@@ -4,14 +4,18 @@
     check_grads(params, grads)             # does every gradient have its parameter's shape?
     rows = gradient_errors(my_backward, params, X, Y)   # backprop vs centred differences (eq. 10);
                                                         # a rel_error above 1e-7 means a bug
+    diagnose(params, X_val, history)       # why does a trained network not learn? findings, causes first
 
 A flat loss curve, a shape error deep inside an update, a loss that blows up: these are
 the symptoms. The checks here turn them into a message that says where to look.
 """
 
+import math
+
 import numpy as np
 
 from mathnn.gradcheck import grad_check
+from mathnn.network import forward, num_layers
 from mathnn.shapes import ShapeError, check_array
 
 
@@ -75,3 +79,72 @@ def gradient_errors(backward_fn, params, X, Y, h=1e-5):
         return grads
 
     return grad_check(params, X, Y, h, backward_fn=checked_backward)
+
+
+# The loss rising above this multiple of its first value is a symptom of steps that are too large
+# (in our runs of the 784-10-10 network, lr = 0.1 never rose above its first batch's loss; lr = 3 rose 1.5x to 10x).
+LOSS_JUMP = 1.25
+# A final training loss above this fraction of the first one: the network has hardly learnt.
+LOSS_STUCK = 0.9
+
+
+def dead_units(params, X):
+    """Which hidden units are dead on X (n0, m): their ReLU outputs 0 on every column.
+
+    Returns one boolean array (n_l,) per hidden layer l = 1 .. D-1. A dead unit passes
+    nothing on and its weights get zero gradient (eq. 9), so training cannot revive it.
+    """
+    _, cache = forward(params, X)
+    return [~(cache[f"A{l}"] > 0).any(axis=1) for l in range(1, num_layers(params))]
+
+
+def diagnose(params, X, history=None):
+    """Why a network does not learn: a short list of findings (strings), causes before symptoms.
+
+    params: a parameter dict {"W1": (n1, n0), "b1": (n1, 1), ...}; X (n0, m): a sample of inputs,
+    e.g. the validation images; history: optionally the :class:`~mathnn.train.History` of the run.
+    The checks, in this order (an empty list: nothing alarming):
+
+    1. NaN or inf in X or in the parameters (then nothing else is checked: every output is NaN);
+    2. identical hidden units (equal rows of W_l and b_l): a symmetric init such as zeros gives
+       every unit the same output and the same gradient, so they never become different;
+    3. dead hidden units ("3/10 hidden units dead"): ReLU output 0 on every column of X;
+    4. with a history, and only then, the learning rate: "may be too large" when the loss diverged
+       or jumped above LOSS_JUMP times its first value; "may be too small" when the training
+       loss ended above LOSS_STUCK times its first value and nothing above explains it.
+    """
+    findings = []
+    for name, A in [("X", X)] + [(key, params[key]) for key in params]:
+        bad = int(A.size - np.count_nonzero(np.isfinite(A)))
+        if bad:
+            findings.append(f"{name} holds {bad} NaN/inf entries: every output computed from it is NaN "
+                            f"({'fix the inputs' if name == 'X' else 'the training blew up'})")
+    if findings:
+        return findings
+    hidden = range(1, num_layers(params))
+    units = {l: "hidden units" + (f" of layer {l}" if len(hidden) > 1 else "") for l in hidden}
+    for l in hidden:
+        rows = np.hstack([params[f"W{l}"], params[f"b{l}"]])  # unit i's weights and bias: row i, (n_l, n_{l-1} + 1)
+        _, which, counts = np.unique(rows, axis=0, return_inverse=True, return_counts=True)
+        twins = int((counts[which] > 1).sum())  # units whose row equals another unit's
+        if twins:
+            findings.append(
+                f"{twins}/{len(rows)} {units[l]} are identical (equal rows of W{l} and b{l}): a "
+                f"symmetric init such as zeros gives every unit the same output and the same gradient, so they "
+                f"never become different; use a random init such as he")
+    for l, dead in zip(hidden, dead_units(params, X)):
+        if dead.any():
+            findings.append(f"{dead.sum()}/{len(dead)} {units[l]} dead: their ReLU outputs 0 on all "
+                            f"{X.shape[1]} examples, so they pass nothing on and get no gradient")
+    if history is not None and history.step_loss:
+        first = history.step_loss[0]
+        worst = max(history.step_loss, key=lambda loss: loss if math.isfinite(loss) else math.inf)
+        if history.diverged:
+            findings.append(f"the learning rate may be too large: the loss {history.diverged.split(':')[0]}")
+        elif worst > LOSS_JUMP * first:
+            findings.append(f"the learning rate may be too large: the loss jumped from {first:.3g} to {worst:.3g} "
+                            f"(step {history.step_loss.index(worst) + 1})")
+        elif not findings and history.train_loss and history.train_loss[-1] > LOSS_STUCK * first:
+            findings.append(f"the learning rate may be too small: the training loss fell only from {first:.3g} "
+                            f"to {history.train_loss[-1]:.3g} in {len(history.epoch)} epoch(s)")
+    return findings

@@ -8,6 +8,7 @@ with ``n0 = 784`` inputs. Gradients use the same keys with a ``d`` in front
 """
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from mathnn.layers import (
 )
 from mathnn.shapes import ShapeError, check_array, shapes
 
+AGAIN = "Delete it and save the parameters again with mn.save_params(path, params)."  # load_params' advice
 SCHEMES = ("zeros", "normal", "small", "lecun", "glorot", "he")
 
 
@@ -98,31 +100,106 @@ def loss_and_grads(params, X, Y):
     return nll(cache["log_A"], Y), backward(params, cache, Y)
 
 
+def _check_finite_inputs(func_name, X):
+    """Refuse NaN/inf in X (n0, m): the network would put every such column in class 0 without a word."""
+    finite = np.isfinite(X)
+    if not finite.all():
+        columns = np.flatnonzero(~finite.all(axis=0))
+        shown = ", ".join(map(str, columns[:5])) + (", ..." if len(columns) > 5 else "")
+        raise ValueError(f"{func_name}(): X holds NaN or inf in {len(columns)} of its {X.shape[1]} columns "
+                         f"(columns {shown}); a prediction from them means nothing. Fix or drop those columns.")
+
+
 @shapes(params="layers", X="n0 m")
 def predict(params, X):
-    """Predicted class of every column of X (n0, m) -> (m,) int64."""
+    """Predicted class of every column of X (n0, m) -> (m,) int64. X must be finite (ValueError otherwise)."""
+    _check_finite_inputs("predict", X)
     A, _ = forward(params, X)
     return A.argmax(axis=0)
 
 
 @shapes(params="layers", X="n0 m")
 def accuracy(params, X, y):
-    """Fraction of columns of X (n0, m) whose predicted class equals the label y (m,)."""
+    """Fraction of columns of X (n0, m) whose predicted class equals the label y (m,). X must be finite."""
     y = np.asarray(y)
     if y.shape != (X.shape[1],):
         raise ShapeError(f"accuracy(): argument 'y' has shape {y.shape}, expected (m={X.shape[1]},)")
-    return float((predict(params, X) == y).mean())
+    _check_finite_inputs("accuracy", X)
+    A, _ = forward(params, X)
+    return float((A.argmax(axis=0) == y).mean())
 
 
 def confusion_matrix(y_true, y_pred, num_classes=10):
-    """C (k, k) of counts from labels y_true (m,) and predictions y_pred (m,): C[i, j] = #(true i, predicted j)."""
+    """C (k, k) of counts from labels y_true (m,) and predictions y_pred (m,): C[i, j] = #(true i, predicted j).
+
+    Both must be integer class indices in 0 .. k-1 (k = num_classes), one prediction per label.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if y.ndim != 1 or y.dtype.kind not in "iu":
+            raise ValueError(f"confusion_matrix(): {name} should be a 1-D array of integer class indices, "
+                             f"got shape {y.shape} and dtype {y.dtype}")
+        outside = np.flatnonzero((y < 0) | (y >= num_classes))
+        if len(outside):
+            raise ValueError(f"confusion_matrix(): {name} holds {len(outside)} value(s) outside 0..{num_classes - 1}, "
+                             f"e.g. {y[outside[0]]} at index {outside[0]}; pass class indices 0..{num_classes - 1} "
+                             f"(or the right num_classes)")
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"confusion_matrix(): y_true has {len(y_true)} labels but y_pred has {len(y_pred)} "
+                         f"predictions; pass one prediction per label")
     C = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(C, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    np.add.at(C, (y_true, y_pred), 1)
     return C
 
 
+def _param_keys(D):
+    """["W1", "b1", ..., "W_D", "b_D"]: the keys of a D-layer parameter dict, in order."""
+    return [f"{name}{l}" for l in range(1, D + 1) for name in ("W", "b")]
+
+
+def _params_problem(params, sizes=None):
+    """What is wrong with a parameter dict, as a phrase, or None if nothing is.
+
+    Checks, in this order: the keys are exactly W1, b1, ..., W_D, b_D; every value is a floating-point
+    array; W_l is (n_l, n_{l-1}) and b_l is (n_l, 1), with n0 = W1.shape[1] and n_l = W_l.shape[0]
+    (or the given ``sizes`` (n0, n1, ..., n_D), e.g. (784, 10, 10)); every entry is finite.
+    """
+    if not isinstance(params, dict):
+        return f"it is a {type(params).__name__}, not a dict of arrays W1, b1, W2, b2, ..."
+    keys = _param_keys(num_layers(params) if sizes is None else len(sizes) - 1)
+    if not keys or sorted(params) != sorted(keys):
+        found, expected = ", ".join(params) or "(none)", ", ".join(keys or ["W1", "b1", "..."])
+        return f"its arrays are named {found}, expected {expected}"
+    for key in keys:
+        if not (isinstance(params[key], np.ndarray) and params[key].dtype.kind == "f"):
+            found = params[key].dtype if isinstance(params[key], np.ndarray) else type(params[key]).__name__
+            return f"{key} is {found}, expected a floating-point array"
+        if key.startswith("W") and params[key].ndim != 2:
+            return f"{key} has shape {params[key].shape}, expected a matrix"
+    D = len(keys) // 2
+    n = list(sizes) if sizes is not None else [params["W1"].shape[1]] + [params[f"W{l}"].shape[0]
+                                                                           for l in range(1, D + 1)]
+    for l in range(1, D + 1):
+        for key, shape in ((f"W{l}", (n[l], n[l - 1])), (f"b{l}", (n[l], 1))):
+            if params[key].shape != shape:
+                return f"{key} has shape {params[key].shape}, expected {shape}"
+    for key in keys:
+        bad = int(params[key].size - np.count_nonzero(np.isfinite(params[key])))
+        if bad:
+            return f"{key} holds {bad} NaN/inf entries (from a training that diverged?)"
+    return None
+
+
 def save_params(path, params):
-    """Save a parameter dict to an .npz file, atomically: a reader never sees half a file."""
+    """Save a parameter dict {"W1": (n1, n0), "b1": (n1, 1), ...} to an .npz file, atomically.
+
+    A reader never sees half a file. Refuses (ValueError, nothing written) a dict that
+    :func:`load_params` would refuse: wrong keys or shapes, non-float or NaN/inf entries.
+    """
+    problem = _params_problem(params)
+    if problem:
+        raise ValueError(f"save_params(): not saved, because {problem}. Save the parameters of a network "
+                         f"that trained well (retrain, with a smaller lr if the training diverged).")
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
@@ -130,7 +207,29 @@ def save_params(path, params):
     os.replace(tmp, path)
 
 
-def load_params(path):
-    """Load a parameter dict saved by :func:`save_params`."""
-    with np.load(path) as f:
-        return {key: f[key] for key in f.files}
+def load_params(path, sizes=None):
+    """Load a parameter dict {"W1": (n1, n0), "b1": (n1, 1), ...} saved by :func:`save_params`.
+
+    sizes: the expected layer sizes, e.g. (784, 10, 10); None accepts any chain of layers.
+    Raises ValueError "PATH is not a parameter file saved by mn.save_params: ..." when the file
+    is not an .npz archive, or its arrays are not W1, b1, ..., not float, of other shapes than
+    expected, or not finite. A missing or unreadable file raises OSError (FileNotFoundError, ...),
+    as open() does.
+    """
+    what = f"{path} is not a parameter file saved by mn.save_params"
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, zipfile.BadZipFile):  # e.g. random bytes, an empty or a truncated file
+        raise ValueError(f"{what}: it is not an .npz archive of arrays. {AGAIN}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{what}: it holds a single array, not the arrays W1, b1, W2, b2, .... {AGAIN}")
+    with archive:
+        try:
+            params = {key: archive[key] for key in archive.files}
+        except (ValueError, EOFError, zipfile.BadZipFile):
+            raise ValueError(f"{what}: an array in it is damaged. {AGAIN}") from None
+    problem = _params_problem(params, sizes)
+    if problem:
+        network = f" for a {'-'.join(map(str, sizes))} network" if sizes is not None else ""
+        raise ValueError(f"{what}{network}: {problem}. {AGAIN}")
+    return {key: params[key] for key in _param_keys(num_layers(params))}

@@ -27,6 +27,8 @@ class LiveCurve:
 
     Left: train and validation loss; right: validation accuracy. ``update(history)``
     redraws from a History; several runs can share one board with ``update(history, label)``.
+    The curves labelled "validation" are the history's val_loss/val_acc: give ``fit`` the validation
+    images as ``X_val`` (the test set is touched once, at the end).
     """
 
     def __init__(self, title="learning curve", figsize=(9, 3.2), display=True):
@@ -61,8 +63,8 @@ class LiveCurve:
             prefix = f"{label} " if label else ""
             line, = ax_loss.plot(h.epoch, h.train_loss, "o-", label=f"{prefix}train" if h.epoch else "_nolegend_")
             if h.val_loss:
-                ax_loss.plot(h.epoch, h.val_loss, "s--", color=line.get_color(), label=f"{prefix}val")
-                ax_acc.plot(h.epoch, h.val_acc, "s--", color=line.get_color(), label=f"{prefix}val")
+                ax_loss.plot(h.epoch, h.val_loss, "s--", color=line.get_color(), label=f"{prefix}validation")
+                ax_acc.plot(h.epoch, h.val_acc, "s--", color=line.get_color(), label=f"{prefix}validation")
             if h.diverged:
                 notes.append(f"{prefix}{h.diverged.split(':')[0]}")
                 # the steps of the epoch that diverged: the last one is where the loss blew up

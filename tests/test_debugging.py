@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import mathnn as mn
+import mathnn.debugging
 from mathnn.debugging import StaleUpdateError, check_grads, check_update, gradient_errors
 
 
@@ -103,3 +104,79 @@ def test_gradient_errors_passes_backprop_and_catches_a_missing_mask():
 
     with pytest.raises(mn.ShapeError):
         gradient_errors(transposed, params, X, Y)
+
+
+# ---------------------------------------------------------------------------------------------
+# diagnose: causes before symptoms, the learning rate last
+# ---------------------------------------------------------------------------------------------
+
+SMALL = {"train_size": 6000}  # 47 steps of 128 per epoch
+
+
+def test_diagnose_names_a_symmetric_init_not_the_learning_rate(mnist):
+    X_val = mn.load_mnist_splits().X_val
+    history = mn.train_and_report(0.1, "zeros", 1, 128, 0, **SMALL)
+    assert history.val_acc[-1] < 0.2, "zeros: every hidden unit stays the same, the network guesses"
+    findings = mn.diagnose(history.params, X_val, history)
+    assert findings[0].startswith("10/10 hidden units are identical (equal rows of W1 and b1): a symmetric init")
+    assert not any("learning rate" in finding for finding in findings), findings
+    assert findings == mn.diagnose(history.params, X_val), "the history adds nothing here"
+
+
+def test_diagnose_finds_dead_units_after_a_too_large_lr(mnist):
+    X_val = mn.load_mnist_splits().X_val
+    history = mn.train_and_report(3, "he", 1, 128, 0)  # the steps kill every hidden unit (lesson 06)
+    findings = mn.diagnose(history.params, X_val, history)
+    dead = [finding for finding in findings if "hidden units dead" in finding]
+    assert len(dead) == 1 and dead[0].startswith("10/10 hidden units dead: their ReLU outputs 0 on all 5000")
+    assert not any("identical" in finding for finding in findings)
+    assert findings.index(dead[0]) < len(findings) - 1 and "learning rate may be too large" in findings[-1]
+    _, cache = mn.forward(history.params, X_val)
+    np.testing.assert_array_equal(mn.debugging.dead_units(history.params, X_val)[0], cache["A1"].max(axis=1) <= 0)
+
+
+def test_diagnose_finds_nothing_alarming_in_a_healthy_run(mnist):
+    X_val = mn.load_mnist_splits().X_val
+    history = mn.train_and_report(0.1, "he", 1, 128, 0, **SMALL)
+    assert history.val_acc[-1] > 0.5
+    assert mn.diagnose(history.params, X_val, history) == []
+    assert mn.diagnose(history.params, X_val) == []
+
+
+def test_diagnose_says_the_learning_rate_may_be_too_small_only_when_nothing_else_explains_it(mnist):
+    X_val = mn.load_mnist_splits().X_val
+    history = mn.train_and_report(0.001, "he", 3, 128, 0, **SMALL)
+    findings = mn.diagnose(history.params, X_val, history)
+    assert len(findings) == 1 and findings[0].startswith("the learning rate may be too small: the training loss "
+                                                         "fell only from 2.")
+    assert mn.diagnose(history.params, X_val) == [], "without a history, nothing is said about the learning rate"
+
+
+def test_diagnose_nan_first_and_alone():
+    params, X, _ = small_problem()
+    params["W2"][0, 0] = np.nan
+    params["W1"][:] = 0.0  # identical and dead too, but a NaN makes every output NaN: that comes first, alone
+    assert mn.diagnose(params, X) == ["W2 holds 1 NaN/inf entries: every output computed from it is NaN "
+                                      "(the training blew up)"]
+    params, X, _ = small_problem()
+    X[0, :2] = np.inf
+    assert mn.diagnose(params, X) == ["X holds 2 NaN/inf entries: every output computed from it is NaN "
+                                      "(fix the inputs)"]
+
+
+def test_diagnose_counts_identical_and_dead_units_per_layer():
+    rng = np.random.default_rng(0)
+    params = mn.init_params((30, 8, 6, 4), "he", rng, dtype=np.float64)
+    X = rng.random((30, 50))
+    params["b1"][:], params["b2"][:] = 1.0, 10.0  # every unit fires on every example
+    params["W1"][5] = params["W1"][2]  # units 2 and 5 of layer 1 compute the same thing
+    params["b2"][[0, 3]] = -100.0  # units 0 and 3 of layer 2 never fire
+    assert mn.diagnose(params, X) == [
+        "2/8 hidden units of layer 1 are identical (equal rows of W1 and b1): a symmetric init such as zeros gives "
+        "every unit the same output and the same gradient, so they never become different; use a random init such "
+        "as he",
+        "2/6 hidden units of layer 2 dead: their ReLU outputs 0 on all 50 examples, so they pass nothing on and get "
+        "no gradient",
+    ]
+    params["b1"][5] += 0.5  # a different bias: no longer the same unit
+    assert not any("identical" in finding for finding in mn.diagnose(params, X))

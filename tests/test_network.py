@@ -183,20 +183,96 @@ def test_predict_hand_made_network():
     assert mn.accuracy(params, X, np.array([0, 1, 2, 0])) == 0.75
 
 
+def test_predict_and_accuracy_refuse_nan_and_inf_inputs():
+    params, X, _ = draw((784, 10, 10), 20, seed=5)
+    y = mn.predict(params, X)
+    X[100, 3] = np.nan  # before: column 3 silently became class 0
+    with pytest.raises(ValueError, match=r"predict\(\): X holds NaN or inf in 1 of its 20 columns \(columns 3\)"):
+        mn.predict(params, X)
+    X[:, 3] = np.nan  # every column NaN: accuracy read 1.0 against all-zero labels
+    X[0, 7] = np.inf
+    with pytest.raises(ValueError, match=r"accuracy\(\): X holds NaN or inf in 2 of its 20 columns \(columns 3, 7\)"):
+        mn.accuracy(params, X, y)
+    with pytest.raises(ValueError, match="NaN or inf in 20 of its 20 columns"):
+        mn.accuracy(params, np.full_like(X, np.nan), np.zeros(20, dtype=int))
+
+
 def test_confusion_matrix():
     C = mn.confusion_matrix(np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2]), num_classes=3)
     np.testing.assert_array_equal(C, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
     assert C.sum() == 6
+    C = mn.confusion_matrix(np.array([9, 1], dtype=np.uint8), [9, 9])  # uint8 labels, as load_mnist gives
+    assert C[9, 9] == 1 and C[1, 9] == 1 and C.sum() == 2
+
+
+@pytest.mark.parametrize(("y_true", "y_pred", "message"), [
+    ([0, -1, 2], [0, 1, 2], r"y_true holds 1 value\(s\) outside 0..9, e.g. -1 at index 1"),  # counted as 9 before
+    ([0, 1, 2], [0, 1, 10], r"y_pred holds 1 value\(s\) outside 0..9, e.g. 10 at index 2"),
+    ([0, 1, 2], [0, 1], "y_true has 3 labels but y_pred has 2 predictions"),
+    ([0.0, 1.0], [0, 1], "y_true should be a 1-D array of integer class indices, got shape \\(2,\\) and dtype float64"),
+    ([[0, 1]], [0, 1], "y_true should be a 1-D array"),
+])
+def test_confusion_matrix_refuses_bad_labels(y_true, y_pred, message):
+    with pytest.raises(ValueError, match=message):
+        mn.confusion_matrix(y_true, y_pred)
 
 
 def test_save_and_load_params_round_trip(tmp_path):
     params = mn.init_params((784, 10, 10), "he", np.random.default_rng(0))
     mn.save_params(tmp_path / "p.npz", params)
-    loaded = mn.load_params(tmp_path / "p.npz")
-    assert set(loaded) == set(params)
-    for key in params:
-        np.testing.assert_array_equal(loaded[key], params[key])
-        assert loaded[key].dtype == params[key].dtype
+    for loaded in (mn.load_params(tmp_path / "p.npz"), mn.load_params(tmp_path / "p.npz", sizes=(784, 10, 10))):
+        assert list(loaded) == ["W1", "b1", "W2", "b2"]
+        for key in params:
+            np.testing.assert_array_equal(loaded[key], params[key])
+            assert loaded[key].dtype == params[key].dtype
+    deep = mn.init_params((6, 5, 4, 3), "he", np.random.default_rng(0), dtype=np.float64)
+    mn.save_params(tmp_path / "deep.npz", deep)
+    assert list(mn.load_params(tmp_path / "deep.npz")) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+
+
+def test_save_params_refuses_non_finite_params_and_writes_nothing(tmp_path):
+    params = mn.init_params((784, 10, 10), "he", np.random.default_rng(0))
+    params["W2"][3, 4] = np.nan
+    params["b1"][0] = np.inf
+    with pytest.raises(ValueError, match=r"save_params\(\): not saved, because b1 holds 1 NaN/inf entries"):
+        mn.save_params(tmp_path / "p.npz", params)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="its arrays are named W1, b1, W2, expected W1, b1, W2, b2"):
+        mn.save_params(tmp_path / "p.npz", {"W1": params["W1"], "b1": params["b1"], "W2": params["W2"]})
+
+
+def test_load_params_refuses_what_save_params_did_not_write(tmp_path):
+    good = mn.init_params((784, 10, 10), "he", np.random.default_rng(0))
+    path = tmp_path / "p.npz"
+    mn.save_params(path, good)
+    whole = path.read_bytes()
+    ours = f"{path} is not a parameter file saved by mn.save_params"
+
+    def refused(match, sizes=None):
+        with pytest.raises(ValueError, match=match) as info:
+            mn.load_params(path, sizes)
+        assert str(info.value).startswith(ours) and "allow_pickle" not in str(info.value)
+        assert str(info.value).endswith("Delete it and save the parameters again with mn.save_params(path, params).")
+
+    for junk in (np.random.default_rng(0).bytes(1000), b"", whole[: len(whole) // 2], b"W1 = [[0.1, 0.2]]\n"):
+        path.write_bytes(junk)
+        refused("it is not an .npz archive of arrays")
+    np.save(path.with_suffix(".npy"), good["W1"])
+    path.write_bytes(path.with_suffix(".npy").read_bytes())
+    refused("it holds a single array")
+    np.savez(path, W1=good["W1"], b1=good["b1"])  # lesson 08 failed on this with KeyError 'W2'
+    refused("its arrays are named W1, b1, expected W1, b1, W2, b2", sizes=(784, 10, 10))
+    np.savez(path, **mn.init_params((784, 32, 10), "he", np.random.default_rng(0)))
+    refused(r"for a 784-10-10 network: W1 has shape \(32, 784\), expected \(10, 784\)", sizes=(784, 10, 10))
+    assert mn.load_params(path, sizes=(784, 32, 10))["W1"].shape == (32, 784), "a 784-32-10 file, asked for as such"
+    np.savez(path, **{**good, "b2": np.zeros(10, np.float32)})
+    refused(r"b2 has shape \(10,\), expected \(10, 1\)")
+    np.savez(path, **{**good, "W2": np.ones((10, 10), dtype=np.int64)})
+    refused("W2 is int64, expected a floating-point array")
+    np.savez(path, **{**good, "W1": np.full((10, 784), np.nan, np.float32)})  # a diverged run's parameters
+    refused("W1 holds 7840 NaN/inf entries")
+    with pytest.raises(FileNotFoundError):
+        mn.load_params(tmp_path / "missing.npz")
 
 
 # ---------------------------------------------------------------------------------------------

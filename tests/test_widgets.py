@@ -5,7 +5,7 @@ handlers; ``panel.train_button.click()`` calls the same handlers. The panel's im
 PNG in ``panel.output.outputs``, the one the browser shows as an ``<img>``.
 """
 
-import time
+import math
 import warnings
 
 import ipywidgets as widgets
@@ -73,7 +73,7 @@ def test_moving_the_controls_does_not_train():
 
 
 def test_click_trains_redraws_and_matches_train_and_report():
-    panel = mw.TrainingPanel(num_epochs=2, quiet_period=0, **SMALL)
+    panel = mw.TrainingPanel(num_epochs=2, **SMALL)
     empty = panel.png
     panel.lr.value = 0.3
     panel.init.value = "glorot"
@@ -86,21 +86,27 @@ def test_click_trains_redraws_and_matches_train_and_report():
     assert first != empty, "the image changed"
     line = panel.curve.ax_loss.lines[0]  # the plotted train loss
     np.testing.assert_array_equal(line.get_ydata(), direct.train_loss)
-    assert "test accuracy" in panel.status.value and f"{direct.val_acc[-1]:.3f}" in panel.status.value
-    assert "diverged" not in panel.status.value
+    assert f"validation accuracy <b>{direct.val_acc[-1]:.3f}</b> after 2 epochs" in panel.status.value
+    assert "test" not in panel.status.value and "diverged" not in panel.status.value
+    legend = [text.get_text() for text in panel.curve.ax_acc.get_legend().get_texts()]
+    assert legend == ["lr=0.3, glorot, bs=128 validation"] and panel.curve.ax_acc.get_title() == "validation accuracy"
 
     panel.lr.value = 0.01
     panel.init.value = "small"
-    panel.train_button.click()
-    assert panel.trainings == 2
-    assert panel.history.step_loss != direct.step_loss
+    panel.train_button.click()  # at once, right after the run: the new settings train (no quiet period)
+    assert panel.trainings == 2 and panel.ignored_clicks == 0
+    assert panel.history.step_loss == mw.train_and_report(**panel.settings()).step_loss, "the new settings' run"
     assert panel.png != first, "a new lr and init give a new image"
     np.testing.assert_array_equal(panel.curve.ax_loss.lines[0].get_ydata(), panel.history.train_loss)
+    assert "lr=0.01, small" in panel.status.value
 
 
-@pytest.mark.parametrize("lr, init", [(30, "he"), (100, "normal")])
-def test_diverging_lr_shows_the_message(lr, init):
-    panel = mw.TrainingPanel(lr=lr, init=init, num_epochs=3)  # all 60,000 images; it stops within a few steps
+@pytest.mark.parametrize("lr, init, train_size", [
+    (30, "he", None), (100, "normal", None),
+    (100, "he", None), (100, "he", 10000),  # tests/browser's DIVERGING, in the panels of lessons 06 and 05
+])
+def test_diverging_lr_shows_the_message(lr, init, train_size):
+    panel = mw.TrainingPanel(lr=lr, init=init, num_epochs=3, train_size=train_size)  # it stops within a few steps
     before = panel.png
     panel.train_button.click()
     assert panel.history.diverged and panel.history.diverged.startswith("diverged at epoch 1")
@@ -109,42 +115,100 @@ def test_diverging_lr_shows_the_message(lr, init):
     assert not panel.busy and not panel.train_button.disabled, "ready for the next run"
 
 
-def test_a_dead_network_is_reported_as_guessing():
+def test_a_dead_network_is_diagnosed_not_blamed_on_lr_alone():
     panel = mw.TrainingPanel(lr=10, init="normal", num_epochs=1, **SMALL)  # every ReLU dies, the loss stays finite
     panel.train_button.click()
     assert panel.history.diverged is None and panel.history.val_acc[-1] < mw.CHANCE
-    assert "no better than guessing" in panel.status.value
+    status = panel.status.value
+    assert "no better than guessing: 10/10 hidden units dead" in status
+    assert status.index("units dead") < status.index("the learning rate may be too large: the loss jumped")
+    assert "is lr too large?" not in status
 
 
-def test_clicks_while_training_or_queued_behind_it_are_ignored(monkeypatch):
-    panel = mw.TrainingPanel(num_epochs=2, **SMALL)  # default quiet_period
-    disabled_during_run = []
+def test_a_zeros_init_is_diagnosed_as_symmetric_not_as_a_learning_rate_problem():
+    panel = mw.TrainingPanel(lr=0.1, init="zeros", num_epochs=1, **SMALL)  # what lesson 05 invites you to try
+    panel.train_button.click()
+    assert panel.history.val_acc[-1] < mw.CHANCE
+    status = panel.status.value
+    assert "no better than guessing: 10/10 hidden units are identical" in status
+    assert "lr" not in status.split("—")[1] and "learning rate" not in status, status
+
+
+def test_a_healthy_run_reports_dead_units_only_when_there_are_some(monkeypatch):
+    panel = mw.TrainingPanel(lr=0.1, init="he", num_epochs=1, **SMALL)
+    panel.train_button.click()
+    assert "validation accuracy" in panel.status.value and "guessing" not in panel.status.value
+    assert "dead" not in panel.status.value
+    real = mw.train_and_report
+
+    def killing_two_units(**settings):
+        history = real(**settings)
+        history.params["b1"][[2, 7]] = -1e3  # units 2 and 7 never fire now
+        return history
+
+    monkeypatch.setattr(mw, "train_and_report", killing_two_units)
+    panel.lr.value = 0.2
+    panel.train_button.click()
+    assert panel.history.val_acc[-1] > mw.CHANCE and panel.status.value.endswith("; 2/10 hidden units dead")
+
+
+def test_nan_lr_is_refused_visibly(monkeypatch):
+    panel = mw.TrainingPanel(**SMALL)
+    panel.lr.value = math.nan  # what typing "nan" into the readout does; the slider does not clamp it
+    assert math.isnan(panel.lr.value)
+    panel.train_button.click()
+    assert panel.trainings == 0 and panel.history is None and panel.ignored_clicks == 1
+    assert "lr = nan is not a learning rate: type a number from 0.0001 to 100; nothing trained" in panel.status.value
+    with pytest.raises(ValueError, match="lr = nan is not a learning rate"):
+        panel.train()
+    panel.lr.value = 0.1
+    panel.train_button.click()
+    assert panel.trainings == 1 and "validation accuracy" in panel.status.value
+
+
+def test_clicks_while_training_or_repeating_the_last_run_do_not_train(monkeypatch):
+    panel = mw.TrainingPanel(num_epochs=2, **SMALL)
+    seen_during_run = []  # (button disabled?, status) right after a click made during the run
     real = mw.train_and_report
 
     def clicking_train_and_report(callback, **settings):
         def on_epoch(history):
-            disabled_during_run.append(panel.train_button.disabled)
             panel.train_button.click()  # a click handled while the run is going (re-entrant)
+            seen_during_run.append((panel.train_button.disabled, panel.status.value))
             callback(history)
 
         return real(callback=on_epoch, **settings)
 
     monkeypatch.setattr(mw, "train_and_report", clicking_train_and_report)
     panel.train_button.click()
-    # The kernel delivers clicks queued during the run right after the handler returns:
-    panel.train_button.click()
-    panel.train_button.click()
-    assert panel.trainings == 1, "one click, one run"
-    assert panel.ignored_clicks == 4, "2 clicks during the run (one per epoch) + 2 queued behind it"
-    assert disabled_during_run == [True, True] and not panel.train_button.disabled and not panel.busy
+    assert panel.trainings == 1 and panel.ignored_clicks == 2, "one click, one run; 2 clicks during it (one per epoch)"
+    assert [disabled for disabled, _ in seen_during_run] == [True, True]
+    assert all("still training: click ignored" in status for _, status in seen_during_run)
+    assert not panel.train_button.disabled and not panel.busy
+    history, result = panel.history, panel.status.value
 
-    time.sleep(panel.quiet_period + 0.05)  # a person clicks again after seeing the result
+    # Clicks queued in the browser during the run arrive now, with the settings unchanged:
     panel.train_button.click()
-    assert panel.trainings == 2 and panel.ignored_clicks == 6
+    panel.train_button.click()
+    assert panel.trainings == 1 and panel.ignored_clicks == 4 and panel.history is history
+    assert panel.status.value.startswith(result), "the result stays in view"
+    assert "same settings as the last run (seed 0): it would train the same network again" in panel.status.value
+
+    # A slider move queued before a click: that click trains with the new settings at once.
+    panel.batch_size.value = 64
+    panel.train_button.click()
+    assert panel.trainings == 2 and panel.ignored_clicks == 6, "2 more clicks during this run"
+    assert panel.history is not history and panel.history.steps_per_epoch == 94
+    assert "bs=64" in panel.status.value and "same settings" not in panel.status.value
+
+    # Earlier settings after other ones: a new run, not a repeat of the last one.
+    panel.batch_size.value = 128
+    panel.train_button.click()
+    assert panel.trainings == 3 and panel.history.step_loss == history.step_loss
 
 
 def test_an_error_is_shown_and_the_panel_recovers(monkeypatch):
-    panel = mw.TrainingPanel(quiet_period=0, **SMALL)
+    panel = mw.TrainingPanel(**SMALL)
 
     def broken(**settings):
         raise RuntimeError("no MNIST here")
@@ -155,5 +219,5 @@ def test_an_error_is_shown_and_the_panel_recovers(monkeypatch):
     assert "no MNIST here" in panel.status.value and "error" in panel.status.value
     assert not panel.busy and not panel.train_button.disabled
     monkeypatch.undo()
-    panel.train_button.click()
-    assert panel.history is not None and "test accuracy" in panel.status.value
+    panel.train_button.click()  # the same settings as the failed run: it did not finish, so this one trains
+    assert panel.history is not None and "validation accuracy" in panel.status.value

@@ -22,7 +22,9 @@ DRAW = [p for p in ALL if p.name[:2] == "08"]
 CURVE_MAKERS = ("LiveCurve(", "TrainingPanel(")  # a cell with one of these shows a learning curve image
 PLOT_CHANGE_TIMEOUT = 5  # seconds from a click on Train to a changed plot
 TRAIN_TIMEOUT = 90  # seconds for one training run of the panel to end
-DIVERGING = (30, "he")  # far too large: diverges in epoch 1 (tests/test_widgets.py checks the same settings)
+# Far too large: diverges in epoch 1 on all 55,000 images (06) and on the first 10,000 (05's panel), with every
+# BLAS kernel (lr=30 only blows the loss up to ~800 on 10,000, then kills the units). tests/test_widgets.py checks both.
+DIVERGING = (100, "he")
 
 
 def ids(paths):
@@ -155,7 +157,7 @@ def test_training_panel(notebooks, notebook):
     set_lr(panel, 0.05)
     init.select_option("glorot")
     text = train(lab, panel, f"{notebook.stem}_panel_1_lr0.05_glorot")
-    assert "test accuracy" in text and "diverged" not in text, text
+    assert "validation accuracy" in text and "diverged" not in text, text
 
     # Far too large: the loss blows up (beyond mathnn.train.DIVERGED_LOSS) in the first epoch.
     lr, scheme = DIVERGING
