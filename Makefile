@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8888
 
-.PHONY: lab test lint unit-and-notebooks notebooks-1-thread browser strip bench install clean
+.PHONY: lab test lint unit notebooks notebooks-1-thread browser strip bench install clean
 
 # Jupyter kernels run in notebooks/, so a relative MATHNN_DATA (MATHNN_DATA=../shared/mnist make test)
 # would point elsewhere there: pass it on as an absolute path.
@@ -30,18 +30,22 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 		$(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_data.ipynb
 
-test: lint unit-and-notebooks notebooks-1-thread browser
+test: lint unit notebooks notebooks-1-thread browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# Unit tests and every notebook under nbval, two at a time (one notebook per worker), with the
-# machine's default BLAS threads, as a learner runs them (mathnn's training loop limits its own
-# BLAS threads to one, so two workers do not oversubscribe the cores).
-unit-and-notebooks: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadfile -m "not browser" --nbval-lax --nbval-current-env tests notebooks
+# Unit tests, two processes at a time (mathnn's training loop runs its BLAS on one thread).
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 -m "not browser" tests
 
-# The series again with one BLAS thread: a lesson's claims must not depend on the thread count.
+# Every notebook under nbval in a fresh kernel, one after another, with the machine's default
+# number of BLAS threads, as a learner runs them.
+notebooks: $(STAMP)
+	$(BIN)/pytest --nbval-lax --nbval-current-env notebooks
+
+# The series again with one BLAS thread (two notebooks at a time): a lesson's claims must not
+# depend on how a learner's BLAS splits its sums.
 notebooks-1-thread: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks
 
