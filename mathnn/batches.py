@@ -6,9 +6,13 @@ import numpy as np
 
 from mathnn.shapes import ShapeError, shapes
 
+__all__ = ["one_hot", "minibatches"]
 
-def one_hot(y, num_classes=10):
-    """Labels y (m,) of ints in [0, num_classes) -> one-hot Y (num_classes, m), float32.
+
+def one_hot(y, num_classes=10, dtype=np.float32):
+    """Labels y (m,) of ints in [0, num_classes) -> one-hot Y (num_classes, m) of dtype dtype.
+
+    float32 by default, like the images; dtype=np.float64 for a float64 network (gradient checks).
 
     Column j has a single 1, in row y[j]. An empty y (m = 0) gives Y of shape (num_classes, 0).
     Labels that are not integers (3.0, 2.5, True, NaN) are refused, not rounded.
@@ -18,13 +22,13 @@ def one_hot(y, num_classes=10):
         hint = " (a column or row of labels? pass y.ravel())" if y.ndim == 2 and 1 in y.shape else ""
         raise ShapeError(f"one_hot(): argument 'y' has shape {y.shape}, expected (m,){hint}")
     if y.size == 0:
-        return np.zeros((num_classes, 0), dtype=np.float32)
+        return np.zeros((num_classes, 0), dtype=dtype)
     if y.dtype.kind not in "iu":
         raise ValueError(f"one_hot(): labels must be integers (class indices), got dtype {y.dtype}"
                          + _label_dtype_hint(y))
     if y.min() < 0 or y.max() >= num_classes:
         raise ValueError(f"one_hot(): labels must lie in [0, {num_classes}), got {y.min()}..{y.max()}")
-    Y = np.zeros((num_classes, y.size), dtype=np.float32)
+    Y = np.zeros((num_classes, y.size), dtype=dtype)
     Y[y, np.arange(y.size)] = 1
     return Y
 

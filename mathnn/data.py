@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+__all__ = ["MNISTError", "MNISTSplits", "load_mnist", "load_mnist_splits", "split_train_val"]
+
 CHECKOUT = Path(__file__).resolve().parent.parent  # the repository, when mathnn runs from a source checkout
 REPO_DATA = CHECKOUT / "data"
 
@@ -283,22 +285,26 @@ def find_or_download(filename, root=None, download_ok=True):
         raise MNISTError(f"MNIST not found in {where}; download failed: {e}; {fix}") from None
 
 
-def load_mnist(split="train", root=None, download=True):
+def load_mnist(split="train", root=None, download=True, dtype=np.float32):
     """Load an MNIST split as float arrays in column layout.
 
-    split: "train" (60,000 images) or "test" (10,000).
-    Returns X float32 (784, m) with pixels scaled to [0, 1], one image per column
+    split: "train" (60,000 images) or "test" (10,000). dtype: a floating-point type, float32 by default.
+    Returns X (784, m) of that dtype with pixels scaled to [0, 1], one image per column
     (stored column-major, so each image is contiguous), and y int64 (m,) labels 0-9.
     """
     if split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"load_mnist(): dtype must be a floating-point type such as np.float32 or np.float64 "
+                         f"(pixels are scaled to [0, 1]), got {dtype}")
     image_file, label_file = FILES[split]
     images = read_idx_gz(find_or_download(image_file, root, download), SHA256[image_file], SIZE[image_file])
     labels = read_idx_gz(find_or_download(label_file, root, download), SHA256[label_file], SIZE[label_file])
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise MNISTError(f"{image_file} {images.shape} and {label_file} {labels.shape} do not match")
     m = len(labels)
-    X = (images.reshape(m, 784).astype(np.float32) / np.float32(255)).T  # (784, m), Fortran order
+    X = (images.reshape(m, 784).astype(dtype) / dtype.type(255)).T  # (784, m), Fortran order
     return X, labels.astype(np.int64)
 
 
@@ -307,7 +313,7 @@ SPLIT_SEED = 0  # the seed of the one fixed train/validation split everybody use
 
 
 class MNISTSplits(NamedTuple):
-    """MNIST in three parts. X_* (784, m) float32 column layout, y_* (m,) int64 labels.
+    """MNIST in three parts. X_* (784, m) float column layout (float32 by default), y_* (m,) int64 labels.
 
     train: 55,000 images to learn from; val: 5,000 held-out training images to choose
     settings on (lr, init, number of epochs); test: the official 10,000, evaluated once, at the end.
@@ -341,17 +347,18 @@ def split_train_val(X, y, num_val=NUM_VAL, rng=None):
 
 
 @functools.lru_cache(maxsize=1)
-def load_mnist_splits():
+def load_mnist_splits(dtype=np.float32):
     """MNIST as :class:`MNISTSplits`: 55,000 train, 5,000 validation, 10,000 test images.
 
     The validation images are a fixed random 5,000 of the official training set
     (``split_train_val`` with ``np.random.default_rng(SPLIT_SEED)``), the same on every
-    machine. Loaded once per process; the arrays are shared by every caller and therefore
-    read-only (writing into one raises ``ValueError: assignment destination is read-only``;
-    take a ``.copy()`` to change it).
+    machine. dtype: of the images X_* (784, m), as in :func:`load_mnist`. Loaded once per
+    process (again only after a call with another dtype); the arrays are shared by every
+    caller and therefore read-only (writing into one raises ``ValueError: assignment
+    destination is read-only``; take a ``.copy()`` to change it).
     """
-    X, y = load_mnist("train")
-    X_test, y_test = load_mnist("test")
+    X, y = load_mnist("train", dtype=dtype)
+    X_test, y_test = load_mnist("test", dtype=dtype)
     splits = MNISTSplits(*split_train_val(X, y, NUM_VAL, np.random.default_rng(SPLIT_SEED)), X_test, y_test)
     for array in splits:
         array.flags.writeable = False

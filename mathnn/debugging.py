@@ -1,10 +1,11 @@
 """Checks that catch the classic backprop bugs of lesson 07, each with a message naming the fix.
 
     check_update(train_step, params)       # did one step change the parameters at all?
-    check_grads(params, grads)             # does every gradient have its parameter's shape?
-    rows = gradient_errors(my_backward, params, X, Y)   # backprop vs centred differences (eq. 10);
-                                                        # a rel_error above 1e-7 means a bug
     diagnose(params, X_val, history)       # why does a trained network not learn? findings, causes first
+    dead_units(params, X)                  # which hidden units never fire?
+
+The gradient checks live in :mod:`mathnn.gradcheck`: ``grad_check(params, X, Y, backward_fn=my_backward)``
+checks the gradients' keys and shapes (``check_grads``), then compares them with centred differences (eq. 10).
 
 A flat loss curve, a shape error deep inside an update, a loss that blows up: these are
 the symptoms. The checks here turn them into a message that says where to look.
@@ -14,9 +15,10 @@ import math
 
 import numpy as np
 
-from mathnn.gradcheck import grad_check
+from mathnn.gradcheck import check_grads, grad_check  # noqa: F401  (check_grads: an old name, see below)
 from mathnn.network import forward, num_layers
-from mathnn.shapes import ShapeError, check_array
+
+__all__ = ["StaleUpdateError", "check_update", "dead_units", "diagnose"]
 
 
 class StaleUpdateError(AssertionError):
@@ -52,33 +54,11 @@ def check_update(step_fn, params):
     return change
 
 
-def check_grads(params, grads):
-    """Check that grads has a ``d``-key for every parameter, each with that parameter's shape.
-
-    Raises :class:`mathnn.ShapeError`, e.g. "check_grads(): argument 'grads['dW1']' has shape
-    (784, 10), expected (10, 784) (transposed? ...)": dW must have W's shape (eq. 6).
-    """
-    for key, p in params.items():
-        if "d" + key not in grads:
-            raise ShapeError(f"check_grads(): grads has no key 'd{key}' (its keys: {', '.join(grads)})")
-        check_array("check_grads", f"grads['d{key}']", np.asarray(grads["d" + key]), list(p.shape), {})
-
-
+# Old names, kept only while lesson 07 imports them from here: check_grads (imported above from mathnn.gradcheck,
+# its home now) and gradient_errors (now grad_check, which checks the gradients' shapes itself).
 def gradient_errors(backward_fn, params, X, Y, h=1e-5):
-    """Compare ``backward_fn(params, cache, Y)`` with centred differences of the loss (eq. 10).
-
-    :func:`mathnn.grad_check` with your backward function, whose gradients' shapes are
-    checked first (:func:`check_grads`). params, X, Y should be float64 (and small: every
-    entry of every parameter costs two forward passes). Returns rows (name, shape,
-    rel_error): above 1e-7 means a bug.
-    """
-
-    def checked_backward(params, cache, Y):
-        grads = backward_fn(params, cache, Y)
-        check_grads(params, grads)
-        return grads
-
-    return grad_check(params, X, Y, h, backward_fn=checked_backward)
+    """Old name of ``grad_check(params, X, Y, h, backward_fn=backward_fn)``: rows (name, shape, rel_error)."""
+    return grad_check(params, X, Y, h, backward_fn=backward_fn)
 
 
 # The loss rising above this multiple of its first value is a symptom of steps that are too large

@@ -11,9 +11,10 @@ per-entry ratio is dominated by rounding on entries whose gradient is almost zer
 
 import numpy as np
 
-from mathnn.layers import nll
-from mathnn.network import backward, forward
-from mathnn.shapes import ShapeError, shapes
+from mathnn.network import backward, forward, loss
+from mathnn.shapes import ShapeError, check_array, shapes
+
+__all__ = ["rel_error", "numerical_gradient", "check_grads", "grad_check", "print_grad_table"]
 
 
 def rel_error(a, b):
@@ -51,21 +52,33 @@ def numerical_gradient(f, x, h=1e-5):
     return grad
 
 
+def check_grads(params, grads):
+    """Check that grads has a ``d``-key for every parameter, each with that parameter's shape.
+
+    params {"W1": (n1, n0), "b1": (n1, 1), ...}, grads {"dW1": (n1, n0), "db1": (n1, 1), ...}.
+    Raises :class:`mathnn.ShapeError`, e.g. "check_grads(): argument 'grads['dW1']' has shape
+    (784, 10), expected (10, 784) (transposed? ...)": dW must have W's shape (eq. 6).
+    """
+    for key, p in params.items():
+        if "d" + key not in grads:
+            raise ShapeError(f"check_grads(): grads has no key 'd{key}' (its keys: {', '.join(grads)})")
+        check_array("check_grads", f"grads['d{key}']", np.asarray(grads["d" + key]), list(p.shape), {})
+
+
 @shapes(params="layers", X="n0 m", Y="n_out m")
 def grad_check(params, X, Y, h=1e-5, backward_fn=backward):
-    """Backprop vs numerical gradient of the mean loss (eq. 5) for every parameter.
+    """Backprop vs numerical gradient of the mean loss L = loss(params, X, Y) (eq. 5) for every parameter.
 
-    backward_fn(params, cache, Y) -> grads: the backward pass to check, mathnn's by
-    default (pass your own to check it). Use float64 params and data. Returns rows
-    (name, shape, rel_error), one per parameter, e.g. ("W1", (10, 784), 3e-10).
+    X (n0, m), one-hot Y (n_out, m). backward_fn(params, cache, Y) -> grads: the backward pass
+    to check, mathnn's by default (pass your own to check it); its gradients' keys and shapes
+    are checked first (:func:`check_grads`, ShapeError). Use float64 params and data, and few
+    of them: every entry of every parameter costs two forward passes. Returns rows
+    (name, shape, rel_error), one per parameter, e.g. ("W1", (10, 784), 3e-10): above 1e-7 means a bug.
     """
     _, cache = forward(params, X)
     grads = backward_fn(params, cache, Y)
-
-    def loss():
-        return nll(forward(params, X)[1]["log_A"], Y)
-
-    return [(key, p.shape, rel_error(grads["d" + key], numerical_gradient(loss, p, h)))
+    check_grads(params, grads)
+    return [(key, p.shape, rel_error(grads["d" + key], numerical_gradient(lambda: loss(params, X, Y), p, h)))
             for key, p in params.items()]
 
 

@@ -11,6 +11,10 @@ import numpy as np
 
 from mathnn.shapes import check_array, shapes
 
+__all__ = ["linear_forward", "linear_backward", "relu_forward", "relu_backward", "softmax", "log_softmax",
+           "softmax_forward", "softmax_backward", "cross_entropy", "cross_entropy_forward", "cross_entropy_backward",
+           "nll"]
+
 
 @shapes(W="n_out n_in", A_prev="n_in m", b="n_out 1")
 def linear_forward(W, A_prev, b):
@@ -84,30 +88,37 @@ def softmax_backward(dA, cache):
     return A * (dA - (dA * A).sum(axis=0, keepdims=True))
 
 
+@shapes(Z="k m", Y="k m")
+def cross_entropy(Z, Y, reduction="mean"):
+    """Cross-entropy of logits Z (k, m) against one-hot targets Y (k, m)  (eq. 5).
+
+    Example j's loss is -sum_i Y_ij log softmax(Z)_ij, computed from the logits with
+    log-sum-exp (eq. 4), so it never takes log(0). reduction: "mean" -> L, their mean over
+    the m examples, a float; "none" -> the m losses themselves, an (m,) array.
+    """
+    if reduction not in ("mean", "none"):
+        raise ValueError(f"cross_entropy(): reduction must be 'mean' or 'none', got {reduction!r}")
+    losses = -(Y * log_softmax(Z)).sum(axis=0)  # (m,), one loss per example
+    return float(losses.mean()) if reduction == "mean" else losses
+
+
 @shapes(log_A="k m", Y="k m")
 def nll(log_A, Y):
-    """Mean negative log-likelihood -(1/m) sum_j sum_i Y_ij log A_ij.  log_A, Y (k, m) -> float."""
+    """Mean negative log-likelihood -(1/m) sum_j sum_i Y_ij log A_ij.  log_A, Y (k, m) -> float.
+
+    Old name, kept only while mathnn/train.py and tests/test_train.py call it; use cross_entropy(Z, Y).
+    """
     return float(-(Y * log_A).sum() / Y.shape[1])
 
 
 @shapes(Z="k m", Y="k m")
-def cross_entropy(Z, Y):
-    """Mean cross-entropy of logits Z against one-hot Y  (eq. 5).
-
-    L = -(1/m) sum_j sum_i Y_ij log softmax(Z)_ij.  Z, Y (k, m) -> float.
-    Computed from the logits with log-sum-exp, so it never takes log(0).
-    """
-    return nll(log_softmax(Z), Y)
-
-
-@shapes(Z="k m", Y="k m")
 def cross_entropy_forward(Z, Y):
-    """Softmax + cross-entropy on logits Z (k, m), one-hot Y (k, m) -> (loss, cache).
+    """Softmax + cross-entropy on logits Z (k, m), one-hot Y (k, m) -> (L, cache).
 
-    cache = (A, Y) with A = softmax(Z), the network's output probabilities.
+    L = cross_entropy(Z, Y), a float; cache = (A, Y) with A = softmax(Z) (k, m), the
+    network's output probabilities.
     """
-    log_A = log_softmax(Z)
-    return nll(log_A, Y), (np.exp(log_A), Y)
+    return cross_entropy(Z, Y), (softmax(Z), Y)
 
 
 def cross_entropy_backward(dloss, cache):

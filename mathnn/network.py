@@ -13,66 +13,64 @@ from pathlib import Path
 
 import numpy as np
 
-from mathnn.layers import (
-    cross_entropy_backward,
-    linear_backward,
-    linear_forward,
-    log_softmax,
-    nll,
-    relu_backward,
-    relu_forward,
-)
+from mathnn import layers
 from mathnn.shapes import ShapeError, check_array, shapes
 
+__all__ = ["INITS", "SCHEMES", "init_params", "forward", "backward", "loss", "loss_and_grads", "predict", "accuracy",
+           "confusion_matrix", "save_params", "load_params"]
+
 AGAIN = "Delete it and save the parameters again with mn.save_params(path, params)."  # load_params' advice
-SCHEMES = ("zeros", "normal", "small", "lecun", "glorot", "he")
+INITS = ("zeros", "normal", "small", "lecun", "glorot", "he")  # the init argument of init_params (eq. 11)
+SCHEMES = INITS  # old name, kept only while mathnn/cli.py, mathnn/widgets.py and tests/test_widgets.py import it
 
 
-def init_params(sizes=(784, 10, 10), scheme="he", rng=None, dtype=np.float32):
-    """Random weights W_l (n_l, n_{l-1}) and zero biases b_l (n_l, 1).
+def init_params(sizes=(784, 10, 10), init="he", rng=None, dtype=np.float32, *, scheme=None):
+    """Random weights W_l (n_l, n_{l-1}) and zero biases b_l (n_l, 1), for l = 1 .. D.
 
-    scheme: "zeros" (all 0), "normal" (sigma = 1), "small" (sigma = 0.01),
+    sizes: (n0, n1, ..., n_D), e.g. (784, 10, 10): a network of depth D = len(sizes) - 1.
+    init: "zeros" (all 0), "normal" (sigma = 1), "small" (sigma = 0.01),
     "lecun" (sigma^2 = 1/n_in), "glorot" (Glorot and Bengio's "Xavier" init, sigma^2 = 2/(n_in + n_out),
-    as torch.nn.init.xavier_normal_), "he" (sigma^2 = 2/n_in)  (eq. 11).
-    rng: a ``np.random.Generator`` (pass ``np.random.default_rng(seed)``).
+    as torch.nn.init.xavier_normal_), "he" (sigma^2 = 2/n_in)  (eq. 11); the choices are ``INITS``.
+    rng: a ``np.random.Generator`` (pass ``np.random.default_rng(seed)``). dtype: of every array.
+    scheme: old name of ``init``, kept only while lessons 01 and 02 pass scheme=.
     """
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown init scheme {scheme!r}; choose one of {SCHEMES}")
+    init = init if scheme is None else scheme
+    if init not in INITS:
+        raise ValueError(f"init_params(): unknown init {init!r}; choose one of {INITS}")
     if rng is None:
         raise ValueError("init_params needs an explicit rng, e.g. rng=np.random.default_rng(0)")
     params = {}
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         sigma = {"zeros": 0.0, "normal": 1.0, "small": 0.01,
-                 "lecun": np.sqrt(1 / n_in), "glorot": np.sqrt(2 / (n_in + n_out)), "he": np.sqrt(2 / n_in)}[scheme]
+                 "lecun": np.sqrt(1 / n_in), "glorot": np.sqrt(2 / (n_in + n_out)), "he": np.sqrt(2 / n_in)}[init]
         params[f"W{l}"] = (sigma * rng.standard_normal((n_out, n_in))).astype(dtype)
         params[f"b{l}"] = np.zeros((n_out, 1), dtype=dtype)
     return params
 
 
 def num_layers(params):
-    """Number of (linear) layers D in a parameter dict (2 for the 784-10-10 network)."""
+    """The depth D of a network: the number of (linear) layers in its parameter dict (2 for 784-10-10)."""
     return sum(1 for key in params if key.startswith("W"))
 
 
 @shapes(params="layers", X="n0 m")
 def forward(params, X):
-    """Forward pass. X (n0, m) -> A_D (n_out, m) class probabilities, and the cache.
+    """Forward pass. X (n0, m) -> A_D = softmax(Z_D) (n_out, m) class probabilities, and the cache.
 
-    D is the number of layers. The cache holds every intermediate by name: A0 = X, Z1,
-    A1, ..., Z_D, A_D (each (n_l, m)), log_A = log A_D (n_out, m) for the loss, and the
-    per-layer caches ("linear1", ...) needed by :func:`backward`.
+    D is the depth. The cache holds every intermediate by name: A0 = X, Z1, A1, ..., Z_D,
+    A_D (each (n_l, m)), and the per-layer caches ("linear1", ...) needed by :func:`backward`.
     """
     D = num_layers(params)
     cache = {"A0": X}
     A = X
     for l in range(1, D + 1):
-        Z, cache[f"linear{l}"] = linear_forward(params[f"W{l}"], A, params[f"b{l}"])  # (n_l, m)
+        Z, cache[f"linear{l}"] = layers.linear_forward(params[f"W{l}"], A, params[f"b{l}"])  # (n_l, m)
         cache[f"Z{l}"] = Z
         if l < D:
-            A, _ = relu_forward(Z)  # (n_l, m)
+            A, _ = layers.relu_forward(Z)  # (n_l, m)
             cache[f"A{l}"] = A
-    cache["log_A"] = log_softmax(Z)  # (n_out, m), stable log-sum-exp (eq. 4)
-    cache[f"A{D}"] = np.exp(cache["log_A"])  # softmax(Z_D), (n_out, m)
+    cache[f"A{D}"] = layers.softmax(Z)  # (n_out, m)   (eq. 3)
+    cache["log_A"] = layers.log_softmax(Z)  # (n_out, m); only for train.py's nll(cache["log_A"], Y): remove with it
     return cache[f"A{D}"], cache
 
 
@@ -80,24 +78,39 @@ def forward(params, X):
 def backward(params, cache, Y):
     """Backward pass: gradients of the mean cross-entropy for one-hot Y (n_out, m).
 
-    Returns {"dW1": (n1, n0), "db1": (n1, 1), ...}, same shapes as the params.
+    cache: from :func:`forward`. Returns {"dW1": (n1, n0), "db1": (n1, 1), ...}, same shapes as the params.
     """
     D = num_layers(params)
     check_array("backward", "Y", Y, ["n_out", "m"], {"n_out": Y.shape[0], "m": cache["A0"].shape[1]})
-    dZ = cross_entropy_backward(1.0, (cache[f"A{D}"], Y))  # dZ_D = (A_D - Y) / m (eq. 5'), (n_out, m)
+    dZ = layers.cross_entropy_backward(1.0, (cache[f"A{D}"], Y))  # dZ_D = (A_D - Y) / m (eq. 5'), (n_out, m)
     grads = {}
     for l in range(D, 0, -1):
-        dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, cache[f"linear{l}"], need_dA_prev=l > 1)
+        dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = layers.linear_backward(dZ, cache[f"linear{l}"],
+                                                                           need_dA_prev=l > 1)
         if l > 1:
-            dZ = relu_backward(dA_prev, cache[f"Z{l - 1}"])  # dZ_{l-1} = dA_{l-1} * 1[Z_{l-1} > 0]
+            dZ = layers.relu_backward(dA_prev, cache[f"Z{l - 1}"])  # dZ_{l-1} = dA_{l-1} * 1[Z_{l-1} > 0]
     return grads
 
 
 @shapes(params="layers", X="n0 m", Y="n_out m")
-def loss_and_grads(params, X, Y):
-    """Mean cross-entropy loss and its gradients for X (n0, m), one-hot Y (n_out, m)."""
+def loss(params, X, Y, reduction="mean"):
+    """The loss L of the network on inputs X (n0, m) with one-hot targets Y (n_out, m)  (eq. 5).
+
+    The cross-entropy of the last logits Z_D: reduction "mean" -> L, a float; "none" -> the
+    loss of every example, an (m,) array (:func:`mathnn.layers.cross_entropy`).
+    """
     _, cache = forward(params, X)
-    return nll(cache["log_A"], Y), backward(params, cache, Y)
+    return layers.cross_entropy(cache[f"Z{num_layers(params)}"], Y, reduction)
+
+
+@shapes(params="layers", X="n0 m", Y="n_out m")
+def loss_and_grads(params, X, Y):
+    """The mean loss L (a float, as :func:`loss`) and its gradients (as :func:`backward`) in one forward pass.
+
+    X (n0, m), one-hot Y (n_out, m) -> (L, {"dW1": (n1, n0), "db1": (n1, 1), ...}).
+    """
+    _, cache = forward(params, X)
+    return layers.cross_entropy(cache[f"Z{num_layers(params)}"], Y), backward(params, cache, Y)
 
 
 def _check_finite_inputs(func_name, X):
@@ -120,13 +133,15 @@ def predict(params, X):
 
 @shapes(params="layers", X="n0 m")
 def accuracy(params, X, y):
-    """Fraction of columns of X (n0, m) whose predicted class equals the label y (m,). X must be finite."""
+    """Fraction of columns of X (n0, m) whose predicted class (:func:`predict`) equals the label y (m,).
+
+    X must be finite. Returns a float in [0, 1].
+    """
     y = np.asarray(y)
     if y.shape != (X.shape[1],):
         raise ShapeError(f"accuracy(): argument 'y' has shape {y.shape}, expected (m={X.shape[1]},)")
     _check_finite_inputs("accuracy", X)
-    A, _ = forward(params, X)
-    return float((A.argmax(axis=0) == y).mean())
+    return float((predict(params, X) == y).mean())
 
 
 def confusion_matrix(y_true, y_pred, num_classes=10):

@@ -3,13 +3,14 @@
 Static helpers return a matplotlib Figure (the notebook shows it). The live curve
 draws on a Figure outside pyplot and shows it as a PNG through an IPython display
 handle, so each redraw replaces the same single output instead of adding one.
+matplotlib is imported when the first plot is drawn, not by ``import mathnn``.
 """
 
 import io
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
+
+__all__ = ["LiveCurve", "show_digits", "show_hidden_weights", "show_confusion"]
 
 
 def png_bytes(fig):
@@ -32,6 +33,8 @@ class LiveCurve:
     """
 
     def __init__(self, title="learning curve", figsize=(9, 3.2), display=True):
+        from matplotlib.figure import Figure
+
         self.fig = Figure(figsize=figsize)
         self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)
         self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.8, wspace=0.25)  # fixed: redraws stay cheap
@@ -98,6 +101,8 @@ class LiveCurve:
 
 def show_digits(X, y=None, pred=None, ncols=10, nrows=2, title=None):
     """Grid of images from X (784, m) (first ncols*nrows columns); labels/predictions as titles."""
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.9, nrows * 1.05))
     for j, ax in enumerate(np.ravel(axes)):
         ax.axis("off")
@@ -115,6 +120,8 @@ def show_digits(X, y=None, pred=None, ncols=10, nrows=2, title=None):
 
 def show_hidden_weights(W1, title="what each hidden unit looks for (rows of W1)"):
     """The rows of W1 (n1, 784) as 28x28 images; red positive, blue negative."""
+    import matplotlib.pyplot as plt
+
     n = W1.shape[0]
     fig, axes = plt.subplots(1, n, figsize=(n * 1.0, 1.4))
     for i, ax in enumerate(np.atleast_1d(axes)):
@@ -130,6 +137,8 @@ def show_hidden_weights(W1, title="what each hidden unit looks for (rows of W1)"
 
 def show_confusion(C, title="confusion matrix (rows: true digit, columns: predicted)"):
     """Heat map of a confusion matrix C (k, k) of counts, with the counts written in."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(5, 4.5))
     ax.imshow(C, cmap="Blues")
     k = C.shape[0]

@@ -29,6 +29,8 @@ import inspect
 
 import numpy as np
 
+__all__ = ["ShapeError", "shapes"]
+
 _depth = 0  # how many checked functions are running; only the outermost one checks
 
 
@@ -122,14 +124,14 @@ def shapes(**specs):
 
 
 def check_params(func_name, name, params, dims):
-    """Check a parameter dict {W1, b1, ..., WL, bL}: W_l is (n_l, n_{l-1}), b_l is (n_l, 1).
+    """Check a parameter dict {W1, b1, ..., W_D, b_D} of depth D: W_l is (n_l, n_{l-1}), b_l is (n_l, 1).
 
     A transposed weight (W1 of shape (784, 10) next to b1 (10, 1)) is blamed on the weight.
     """
     if not isinstance(params, dict) or "W1" not in params:
         raise ShapeError(f"{func_name}(): argument '{name}' should be a dict with keys W1, b1, W2, b2, ...")
-    num_layers = sum(1 for key in params if key.startswith("W"))
-    for l in range(1, num_layers + 1):
+    D = sum(1 for key in params if key.startswith("W"))
+    for l in range(1, D + 1):
         for key in (f"W{l}", f"b{l}"):
             if key not in params:
                 raise ShapeError(f"{func_name}(): argument '{name}' has no key '{key}'")
@@ -138,7 +140,7 @@ def check_params(func_name, name, params, dims):
             dims.setdefault(f"n{l}", b.shape[0])  # the bias says how many units: W's shape is then the error
         for key, axes in ((f"W{l}", [f"n{l}", f"n{l - 1}"]), (f"b{l}", [f"n{l}", 1])):
             check_array(func_name, f"{name}['{key}']", params[key], axes, dims, short=key)
-    dims["n_out"] = dims[f"n{num_layers}"]
+    dims["n_out"] = dims[f"n{D}"]
 
 
 def _transposed_weight(W, b):

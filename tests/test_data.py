@@ -110,6 +110,28 @@ def test_real_images_are_upright(mnist):
     assert mean_zero[14, 14] < 0.3 < mean_zero[14, 6:11].max()  # a ring: empty centre, ink left of it
 
 
+def test_load_mnist_and_splits_in_float64(mnist):
+    X32, y = mnist["test"]
+    X64, y64 = mn.load_mnist("test", download=False, dtype=np.float64)
+    assert X64.dtype == np.float64 and X64.shape == (784, 10000) and X64.flags.f_contiguous
+    np.testing.assert_array_equal(y64, y)
+    pixels = np.round(X64 * 255)  # the bytes of the file, divided by 255 in double precision
+    np.testing.assert_array_equal(X64, pixels / 255.0)
+    assert not np.array_equal(X64, X32.astype(np.float64)), "float64 pixels are not float32 ones widened"
+    splits64 = mn.load_mnist_splits(dtype=np.float64)  # cached per dtype: float64 must not come back float32
+    assert {a.dtype for a in splits64[::2]} == {np.dtype(np.float64)}
+    np.testing.assert_array_equal(splits64.X_test, X64)
+    splits32 = mn.load_mnist_splits()
+    assert {a.dtype for a in splits32[::2]} == {np.dtype(np.float32)}
+    np.testing.assert_array_equal(splits32.y_val, splits64.y_val)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, int, "U3"])
+def test_load_mnist_refuses_a_dtype_that_is_not_floating_point(dtype):
+    with pytest.raises(ValueError, match=r"load_mnist\(\): dtype must be a floating-point type"):
+        mn.load_mnist("test", dtype=dtype)
+
+
 def test_load_mnist_rejects_unknown_split():
     with pytest.raises(ValueError, match="'validation'"):
         mn.load_mnist("validation")
@@ -677,6 +699,14 @@ def test_one_hot_values():
     np.testing.assert_array_equal(Y, np.eye(10, dtype=np.float32)[:, y])
     np.testing.assert_array_equal(Y.sum(axis=0), 1.0)
     np.testing.assert_array_equal(Y.argmax(axis=0), y)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int8])
+def test_one_hot_dtype(dtype):
+    Y = mn.one_hot(np.array([2, 0]), 3, dtype=dtype)
+    assert Y.dtype == dtype
+    np.testing.assert_array_equal(Y, [[0, 1], [0, 0], [1, 0]])
+    assert mn.one_hot(np.array([], dtype=int), 3, dtype=dtype).dtype == dtype
 
 
 def test_one_hot_num_classes_lists_and_empty():

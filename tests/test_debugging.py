@@ -1,11 +1,12 @@
-"""mathnn.debugging: the checks of lesson 07's debugging lab catch their bugs and pass correct code."""
+"""The checks of lesson 07's debugging lab (mathnn.debugging, and grad_check/check_grads of mathnn.gradcheck)
+catch their bugs and pass correct code."""
 
 import numpy as np
 import pytest
 
 import mathnn as mn
 import mathnn.debugging
-from mathnn.debugging import StaleUpdateError, check_grads, check_update, gradient_errors
+from mathnn.debugging import StaleUpdateError, check_update
 
 
 def small_problem(seed=0):
@@ -15,7 +16,7 @@ def small_problem(seed=0):
     params["b1"] = 0.1 * rng.standard_normal((10, 1))
     params["b2"] = 0.1 * rng.standard_normal((10, 1))
     X = rng.random((30, 16))
-    Y = mn.one_hot(rng.integers(0, 10, 16)).astype(np.float64)
+    Y = mn.one_hot(rng.integers(0, 10, 16), dtype=np.float64)
     return params, X, Y
 
 
@@ -72,18 +73,18 @@ def test_check_update_catches_a_rebinding_update_and_names_partial_staleness():
 def test_check_grads_raises_shape_error_with_the_transpose_hint():
     params, X, Y = small_problem()
     _, grads = mn.loss_and_grads(params, X, Y)
-    check_grads(params, grads)
+    mn.check_grads(params, grads)
     with pytest.raises(mn.ShapeError, match=r"grads\['dW1'\]' has shape \(30, 10\), expected \(10, 30\).*transposed"):
-        check_grads(params, {**grads, "dW1": grads["dW1"].T})
+        mn.check_grads(params, {**grads, "dW1": grads["dW1"].T})
     with pytest.raises(mn.ShapeError, match=r"has shape \(10,\), expected \(10, 1\)"):
-        check_grads(params, {**grads, "db1": grads["db1"].ravel()})
+        mn.check_grads(params, {**grads, "db1": grads["db1"].ravel()})
     with pytest.raises(mn.ShapeError, match="no key 'db2'"):
-        check_grads(params, {key: g for key, g in grads.items() if key != "db2"})
+        mn.check_grads(params, {key: g for key, g in grads.items() if key != "db2"})
 
 
-def test_gradient_errors_passes_backprop_and_catches_a_missing_mask():
+def test_grad_check_of_my_backward_passes_backprop_and_catches_a_missing_mask():
     params, X, Y = small_problem()
-    rows = gradient_errors(mn.backward, params, X, Y)
+    rows = mn.grad_check(params, X, Y, backward_fn=mn.backward)
     assert [name for name, _, _ in rows] == ["W1", "b1", "W2", "b2"]
     assert max(err for _, _, err in rows) < 1e-7
 
@@ -94,7 +95,7 @@ def test_gradient_errors_passes_backprop_and_catches_a_missing_mask():
         return {"dW1": dZ1 @ cache["A0"].T, "db1": dZ1.sum(axis=1, keepdims=True),
                 "dW2": dZ2 @ cache["A1"].T, "db2": dZ2.sum(axis=1, keepdims=True)}
 
-    errors = {name: err for name, _, err in gradient_errors(no_mask, params, X, Y)}
+    errors = {name: err for name, _, err in mn.grad_check(params, X, Y, backward_fn=no_mask)}
     assert errors["W1"] > 0.1 and errors["b1"] > 0.1
     assert errors["W2"] < 1e-7 and errors["b2"] < 1e-7
 
@@ -102,8 +103,8 @@ def test_gradient_errors_passes_backprop_and_catches_a_missing_mask():
         grads = mn.backward(params, cache, Y)
         return {**grads, "dW1": grads["dW1"].T}
 
-    with pytest.raises(mn.ShapeError):
-        gradient_errors(transposed, params, X, Y)
+    with pytest.raises(mn.ShapeError, match=r"check_grads\(\): argument 'grads\['dW1'\]' has shape \(30, 10\)"):
+        mn.grad_check(params, X, Y, backward_fn=transposed)  # a shape bug is named before any difference is taken
 
 
 # ---------------------------------------------------------------------------------------------

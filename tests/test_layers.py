@@ -20,9 +20,10 @@ def away_from_zero(rng, shape, low=0.1, high=2.0):
 def check(analytic, f, x):
     """rel_error between an analytic gradient and the numerical gradient of f() w.r.t. x (perturbed in place).
 
-    rel_error is an elementwise maximum, and the round-off of a centred difference is ~1e-11 in
-    absolute terms, so an entry below ~1e-4 would reach 1e-7 with a correct gradient. The random
-    test data are therefore required to have no such entry (exact zeros, as behind a ReLU, are fine).
+    rel_error compares whole arrays by their norms, and the round-off of a centred difference is ~1e-11
+    per entry, so an array of entries below ~1e-4 would reach 1e-7 with a correct gradient. The random
+    test data are therefore required to have no entry that small (a stricter condition than needed, but
+    simple to state; exact zeros, as behind a ReLU, are fine).
     """
     x_before = x.copy()
     numeric = mn.numerical_gradient(f, x)
@@ -155,13 +156,32 @@ def reference_softmax(Z):
 
 def test_cross_entropy_hand_example():
     Z = np.log(np.array([[1.0, 1.0], [2.0, 1.0], [5.0, 2.0]]))  # p = [1/8, 2/8, 5/8] and [1/4, 1/4, 1/2]
-    Y = mn.one_hot(np.array([2, 0]), 3).astype(np.float64)  # true classes: 2 (p = 5/8) and 0 (p = 1/4)
+    Y = mn.one_hot(np.array([2, 0]), 3, dtype=np.float64)  # true classes: 2 (p = 5/8) and 0 (p = 1/4)
     expected = -(np.log(5 / 8) + np.log(1 / 4)) / 2
     assert mn.cross_entropy(Z, Y) == pytest.approx(expected, rel=1e-14)
     loss, (A, Y_cached) = mn.cross_entropy_forward(Z, Y)
     assert loss == pytest.approx(expected, rel=1e-14)
     np.testing.assert_allclose(A, mn.softmax(Z), rtol=1e-14)
-    assert mn.nll(np.log(mn.softmax(Z)), Y) == pytest.approx(expected, rel=1e-14)
+    np.testing.assert_allclose(mn.cross_entropy(Z, Y, reduction="none"), [-np.log(5 / 8), -np.log(1 / 4)],
+                               rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cross_entropy_reduction_none_gives_every_examples_loss(dtype):
+    """reduction="none": the (m,) losses that "mean" averages, without a loop over the examples."""
+    rng = np.random.default_rng(5)
+    Z = (10 * rng.standard_normal((10, 7))).astype(dtype)
+    y = rng.integers(0, 10, 7)
+    Y = mn.one_hot(y, dtype=dtype)
+    losses = mn.cross_entropy(Z, Y, reduction="none")
+    assert losses.shape == (7,) and losses.dtype == dtype
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for j in range(7):
+        assert losses[j] == pytest.approx(reference_cross_entropy(Z[:, j:j + 1], y[j:j + 1]), rel=rtol)
+    assert mn.cross_entropy(Z, Y) == pytest.approx(float(losses.mean()), rel=rtol)
+    assert isinstance(mn.cross_entropy(Z, Y, reduction="mean"), float)
+    with pytest.raises(ValueError, match="reduction must be 'mean' or 'none', got 'sum'"):
+        mn.cross_entropy(Z, Y, reduction="sum")
 
 
 @pytest.mark.parametrize("scale", [1.0, 10.0, 100.0])
@@ -169,7 +189,7 @@ def test_cross_entropy_equals_minus_log_p_of_true_class(scale):
     rng = np.random.default_rng(4)
     Z = scale * rng.standard_normal((10, 6))
     y = rng.integers(0, 10, 6)
-    Y = mn.one_hot(y).astype(np.float64)
+    Y = mn.one_hot(y, dtype=np.float64)
     expected = reference_cross_entropy(Z, y)
     assert mn.cross_entropy(Z, Y) == pytest.approx(expected, rel=1e-12)
     assert mn.cross_entropy_forward(Z, Y)[0] == pytest.approx(expected, rel=1e-12)
@@ -193,7 +213,7 @@ def test_softmax_is_finite_and_correct_for_huge_logits():
 
 
 def test_cross_entropy_is_finite_and_correct_for_huge_logits():
-    Y = mn.one_hot(HUGE_Y, 3).astype(np.float64)
+    Y = mn.one_hot(HUGE_Y, 3, dtype=np.float64)
     expected = reference_cross_entropy(HUGE, HUGE_Y)  # (0 + 2e4 + ln 3 + (2 + ln(1 + e + e^2) - 2)) / 4
     hand = (0.0 + 2e4 + np.log(3) + np.log(1 + np.e**-1 + np.e**-2)) / 4
     assert expected == pytest.approx(hand, rel=1e-12)
@@ -268,7 +288,7 @@ def test_softmax_backward_gradient():
 def test_cross_entropy_backward_gradient(dloss):
     rng = np.random.default_rng(8)
     Z = rng.standard_normal((5, 4))
-    Y = mn.one_hot(rng.integers(0, 5, 4), 5).astype(np.float64)
+    Y = mn.one_hot(rng.integers(0, 5, 4), 5, dtype=np.float64)
 
     def f():
         return dloss * mn.cross_entropy_forward(Z, Y)[0]
@@ -279,11 +299,11 @@ def test_cross_entropy_backward_gradient(dloss):
     np.testing.assert_allclose(dZ, dloss * (mn.softmax(Z) - Y) / 4, rtol=1e-12)  # eq. 5'
 
 
-def test_softmax_then_nll_backward_equals_cross_entropy_backward():
+def test_softmax_backward_after_the_log_loss_gradient_equals_cross_entropy_backward():
     """Chaining the two backward passes gives eq. 5': dZ = (A - Y) / m."""
     rng = np.random.default_rng(9)
     Z = rng.standard_normal((6, 5))
-    Y = mn.one_hot(rng.integers(0, 6, 5), 6).astype(np.float64)
+    Y = mn.one_hot(rng.integers(0, 6, 5), 6, dtype=np.float64)
     A, cache = mn.softmax_forward(Z)
     dA = -Y / A / Z.shape[1]  # d/dA of -(1/m) sum Y log A
     _, ce_cache = mn.cross_entropy_forward(Z, Y)

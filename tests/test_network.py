@@ -1,5 +1,5 @@
-"""The network: init_params, forward/backward against the equations, whole-network gradient
-checks in float64, predict/accuracy, and the ln 10 sanity check on real MNIST."""
+"""The network: init_params, forward/backward against the equations, the loss, whole-network gradient
+checks in float64, predict/accuracy, a float64 network end to end, and the ln 10 sanity check on real MNIST."""
 
 import math
 
@@ -24,7 +24,7 @@ def draw(sizes, m, seed):
     for l in range(1, len(sizes)):
         params[f"b{l}"] = 0.1 * rng.standard_normal((sizes[l], 1))  # non-zero: no Z exactly 0 behind a dead layer
     X = rng.uniform(0.5, 1.0, (sizes[0], m))
-    Y = mn.one_hot(rng.integers(0, sizes[-1], m), sizes[-1]).astype(np.float64)
+    Y = mn.one_hot(rng.integers(0, sizes[-1], m), sizes[-1], dtype=np.float64)
     return params, X, Y
 
 
@@ -33,12 +33,13 @@ def well_conditioned(params, X, Y):
 
     - every hidden pre-activation is at least 1e-3 away from the ReLU kink (a step of h = 1e-5
       can't cross it), and
-    - every non-zero gradient entry is at least 3e-4: rel_error is an elementwise maximum and
-      a centred difference carries ~1e-11 of round-off, which would swamp a tinier entry.
+    - every non-zero gradient entry is at least 3e-4: a centred difference carries ~1e-11 of
+      round-off per entry, and rel_error compares whole arrays by their norms, so an array of tiny
+      entries would have a large relative error (a stricter condition than needed, but simple).
     """
     _, cache = mn.forward(params, X)
-    L = sum(key.startswith("W") for key in params)
-    kink = min((np.abs(cache[f"Z{l}"]).min() for l in range(1, L)), default=np.inf)
+    D = len(params) // 2  # the depth: W1, b1, ..., W_D, b_D
+    kink = min((np.abs(cache[f"Z{l}"]).min() for l in range(1, D)), default=np.inf)
     _, grads = mn.loss_and_grads(params, X, Y)
     smallest = min(np.abs(g[g != 0]).min() for g in grads.values())
     return kink > 1e-3 and smallest > 3e-4
@@ -102,6 +103,20 @@ def test_grad_check_catches_a_wrong_gradient():
     assert all(err < 1e-7 for _, _, err in mn.grad_check(params, X, Y)), "the default backward passes"
 
 
+def test_grad_check_checks_the_gradients_keys_and_shapes_first():
+    params, X, Y = draw((6, 5, 3), 4, seed=1)
+
+    def transposed(params, cache, Y):
+        grads = mn.backward(params, cache, Y)
+        return {**grads, "dW1": grads["dW1"].T}
+
+    with pytest.raises(mn.ShapeError, match=r"grads\['dW1'\]' has shape \(6, 5\), expected \(5, 6\).*transposed"):
+        mn.grad_check(params, X, Y, backward_fn=transposed)
+    with pytest.raises(mn.ShapeError, match="grads has no key 'db2'"):
+        mn.grad_check(params, X, Y, backward_fn=lambda p, c, Y: {k: g for k, g in mn.backward(p, c, Y).items()
+                                                                   if k != "db2"})
+
+
 # ---------------------------------------------------------------------------------------------
 # forward / backward against the equations, written out independently
 # ---------------------------------------------------------------------------------------------
@@ -119,8 +134,7 @@ def test_forward_matches_the_equations():
     np.testing.assert_allclose(cache["Z1"], Z1, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(cache["A1"], A1, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(cache["Z2"], Z2, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(cache["log_A"], np.log(expected), rtol=1e-10)
-    assert cache["A0"] is X and A2.shape == (10, 5)
+    assert cache["A0"] is X and cache["A2"] is A2 and A2.shape == (10, 5)
     np.testing.assert_allclose(A2.sum(axis=0), 1.0, rtol=1e-12)
 
 
@@ -140,11 +154,25 @@ def test_backward_matches_the_equations():
         np.testing.assert_allclose(grads[key], expected[key], rtol=1e-9, atol=1e-14, err_msg=key)
 
 
-def test_loss_and_grads_loss_is_cross_entropy_of_the_logits():
-    params, X, Y = draw((784, 10, 10), 7, seed=4)
-    loss, _ = mn.loss_and_grads(params, X, Y)
+@pytest.mark.parametrize("sizes", [(784, 10, 10), (20, 7, 5, 4)])
+def test_loss_is_cross_entropy_of_the_last_logits(sizes):
+    params, X, Y = draw(sizes, 7, seed=4)
     _, cache = mn.forward(params, X)
-    assert loss == pytest.approx(mn.cross_entropy(cache["Z2"], Y), rel=1e-12)
+    D = len(sizes) - 1
+    expected = -np.log((cache[f"A{D}"] * Y).sum(axis=0))  # (m,): -log of each example's true-class probability
+    assert mn.loss(params, X, Y) == pytest.approx(expected.mean(), rel=1e-12)
+    assert mn.loss(params, X, Y) == mn.cross_entropy(cache[f"Z{D}"], Y)
+    assert mn.loss_and_grads(params, X, Y)[0] == mn.loss(params, X, Y)
+
+
+def test_loss_per_example_without_a_loop():
+    """reduction="none" gives what a loop over single-column batches gives, in one forward pass."""
+    params, X, Y = draw((784, 10, 10), 9, seed=6)
+    losses = mn.loss(params, X, Y, reduction="none")
+    assert losses.shape == (9,)
+    looped = [mn.loss(params, X[:, j:j + 1], Y[:, j:j + 1]) for j in range(9)]
+    np.testing.assert_allclose(losses, looped, rtol=1e-12)
+    assert mn.loss(params, X, Y) == pytest.approx(losses.mean(), rel=1e-12)
 
 
 def test_forward_float32_stays_float32():
@@ -280,16 +308,16 @@ def test_load_params_refuses_what_save_params_did_not_write(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("scheme", "std"), [
+@pytest.mark.parametrize(("init", "std"), [
     ("normal", lambda n_in, n_out: 1.0),
     ("small", lambda n_in, n_out: 0.01),
     ("lecun", lambda n_in, n_out: math.sqrt(1 / n_in)),
     ("glorot", lambda n_in, n_out: math.sqrt(2 / (n_in + n_out))),
     ("he", lambda n_in, n_out: math.sqrt(2 / n_in)),
 ])
-def test_init_params_std_per_scheme(scheme, std):
+def test_init_params_std_per_init(init, std):
     sizes = (784, 100, 50)
-    params = mn.init_params(sizes, scheme, np.random.default_rng(0))
+    params = mn.init_params(sizes, init=init, rng=np.random.default_rng(0))
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         W, b = params[f"W{l}"], params[f"b{l}"]
         assert W.shape == (n_out, n_in) and b.shape == (n_out, 1)
@@ -328,10 +356,42 @@ def test_init_params_requires_rng():
         mn.init_params((784, 10, 10), "he")
 
 
-def test_init_params_unknown_scheme():
-    with pytest.raises(ValueError, match="'xavier'") as info:
+def test_init_params_unknown_init():
+    with pytest.raises(ValueError, match=r"init_params\(\): unknown init 'xavier'") as info:
         mn.init_params((784, 10, 10), "xavier", np.random.default_rng(0))
-    assert "he" in str(info.value) and "glorot" in str(info.value)  # lists the valid choices
+    assert str(mn.INITS) in str(info.value)  # lists the valid choices
+
+
+def test_inits_are_the_documented_ones_and_positional_use_still_works():
+    assert mn.INITS == ("zeros", "normal", "small", "lecun", "glorot", "he")
+    by_keyword = mn.init_params((784, 10, 10), init="small", rng=np.random.default_rng(3))
+    by_position = mn.init_params((784, 10, 10), "small", np.random.default_rng(3))
+    for key in by_keyword:
+        np.testing.assert_array_equal(by_keyword[key], by_position[key])
+    assert by_keyword["W1"].std() == pytest.approx(0.01, rel=0.05)
+
+
+# ---------------------------------------------------------------------------------------------
+# beyond 784-10-10 in float32: a float64 network, from the data to a trained model, with no casts
+# ---------------------------------------------------------------------------------------------
+
+
+def test_float64_network_gradchecks_and_trains_without_casts(mnist):
+    X, y = mnist["test"]
+    X64 = mn.load_mnist("test", download=False, dtype=np.float64)[0][:, :2000]  # (784, 2000)
+    y = y[:2000]
+    np.testing.assert_allclose(X64, X[:, :2000], atol=1e-7)  # the same images, in double precision
+    Y64 = mn.one_hot(y, dtype=np.float64)  # (10, 2000)
+    params = mn.init_params((784, 16, 10), "he", np.random.default_rng(0), dtype=np.float64)
+    A, cache = mn.forward(params, X64)
+    assert all(a.dtype == np.float64 for a in (A, cache["Z1"], cache["A1"], cache["Z2"]))
+    assert mn.loss(params, X64, Y64, reduction="none").dtype == np.float64
+    rows = mn.grad_check(params, X64[:, :3], Y64[:, :3])  # 3 images: 2 x 12,730 forward passes
+    assert max(err for _, _, err in rows) < TOL, rows
+    before = mn.loss(params, X64, Y64)
+    history = mn.fit(params, X64, y, lr=0.1, num_epochs=3, batch_size=64, rng=np.random.default_rng(0))
+    assert all(p.dtype == np.float64 for p in params.values())
+    assert history.train_loss[-1] < 0.5 * before and mn.accuracy(params, X64, y) > 0.6  # measured: 0.71, 0.78
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ def arrays():
     params = mn.init_params((784, 10, 10), "he", rng, dtype=np.float64)
     X = rng.random((784, M))
     y = rng.integers(0, 10, M)
-    Y = mn.one_hot(y).astype(np.float64)
+    Y = mn.one_hot(y, dtype=np.float64)
     W, A, b = rng.standard_normal((10, 5)), rng.standard_normal((5, M)), rng.standard_normal((10, 1))
     Z = rng.standard_normal((10, M))
     return dict(params=params, X=X, y=y, Y=Y, W=W, A=A, b=b, Z=Z, rng=rng)
@@ -65,8 +65,8 @@ CASES = [
     ("softmax_backward-dA-vs-cache", "softmax_backward",
      lambda d, bad: mn.softmax_backward(d["Z"][:, :1] if bad else d["Z"], mn.softmax(d["Z"])),
      "dA", "(10, 1)", "(k=10, m=8)"),
-    ("nll-Y", "nll",
-     lambda d, bad: mn.nll(mn.log_softmax(d["Z"]), d["Y"][:, :7] if bad else d["Y"]),
+    ("cross_entropy-none-Y", "cross_entropy",
+     lambda d, bad: mn.cross_entropy(d["Z"], d["Y"][:, :7] if bad else d["Y"], reduction="none"),
      "Y", "(10, 7)", "(k=10, m=8)"),
     ("cross_entropy-Y-1d", "cross_entropy",
      lambda d, bad: mn.cross_entropy(d["Z"], d["y"].astype(float) if bad else d["Y"]),
@@ -87,6 +87,12 @@ CASES = [
     ("backward-Y-vs-cache", "backward",
      lambda d, bad: mn.backward(d["params"], mn.forward(d["params"], d["X"])[1], d["Y"][:, :1] if bad else d["Y"]),
      "Y", "(10, 1)", "(n_out=10, m=8)"),
+    ("loss-Y", "loss",
+     lambda d, bad: mn.loss(d["params"], d["X"], d["Y"][:, :7] if bad else d["Y"], reduction="none"),
+     "Y", "(10, 7)", "(n_out=10, m=8)"),
+    ("loss-X", "loss",
+     lambda d, bad: mn.loss(d["params"], d["X"][:, :7] if bad else d["X"], d["Y"]),
+     "Y", "(10, 8)", "(n_out=10, m=7)"),
     ("loss_and_grads-Y", "loss_and_grads",
      lambda d, bad: mn.loss_and_grads(d["params"], d["X"], d["Y"][:, :7] if bad else d["Y"]),
      "Y", "(10, 7)", "(n_out=10, m=8)"),
@@ -107,6 +113,10 @@ CASES = [
      lambda d, bad: mn.grad_check(mn.init_params((6, 3, 10), "he", d["rng"], dtype=np.float64), d["X"][:6, :2],
                                   d["Y"][:, :3] if bad else d["Y"][:, :2]),
      "Y", "(10, 3)", "(n_out=10, m=2)"),
+    ("check_grads-dW1", "check_grads",
+     lambda d, bad: mn.check_grads(d["params"], with_key(mn.loss_and_grads(d["params"], d["X"], d["Y"])[1], "dW1",
+                                                         np.zeros((784, 10)) if bad else np.zeros((10, 784)))),
+     "grads['dW1']", "(784, 10)", "(10, 784)"),
     ("evaluate-y", "evaluate",
      lambda d, bad: mn.evaluate(d["params"], d["X"], d["y"][:7] if bad else d["y"]),
      "y", "(7,)", "(m=8,)"),
@@ -146,8 +156,9 @@ def test_wrong_shape_raises_shape_error_naming_argument_and_shapes(func, call, a
 def test_every_public_array_function_has_a_shape_case():
     covered = {c[1] for c in CASES}
     required = {"linear_forward", "linear_backward", "relu_forward", "relu_backward", "softmax", "log_softmax",
-                "softmax_forward", "softmax_backward", "nll", "cross_entropy", "cross_entropy_forward", "forward",
-                "backward", "loss_and_grads", "predict", "accuracy", "grad_check", "one_hot", "minibatches"}
+                "softmax_forward", "softmax_backward", "cross_entropy", "cross_entropy_forward", "forward",
+                "backward", "loss", "loss_and_grads", "predict", "accuracy", "grad_check", "check_grads", "one_hot",
+                "minibatches"}
     assert required <= covered, required - covered
     assert all(callable(getattr(mn, name)) for name in required)
 
@@ -159,7 +170,7 @@ def test_shape_error_is_a_value_error_and_hints_at_the_fix():
     with pytest.raises(mn.ShapeError, match=r"transposed\? try X\.T"):
         mn.forward(d["params"], d["X"][:, :5].T)  # (5, 784) where (784, m) is needed
     with pytest.raises(mn.ShapeError, match=r"transposed\? try Y\.T"):
-        mn.nll(mn.log_softmax(d["Z"]), d["Y"].T)  # (8, 10) where (k=10, m=8) is needed
+        mn.cross_entropy(d["Z"], d["Y"].T)  # (8, 10) where (k=10, m=8) is needed
 
 
 def test_non_array_and_non_numeric_arguments_are_rejected():

@@ -1,8 +1,8 @@
 """Driving JupyterLab from Playwright: the server handle, one open notebook, and the waits.
 
-Used by conftest.py (fixtures) and the browser tests. Facts it relies on are in
-/work/shared/notes/jupyter-testing.md of the project's notes: Run All by menu command id,
-idle = no [*] prompt + idle execution indicator + "| Idle" in the status bar 400 ms apart.
+Used by conftest.py (fixtures) and the browser tests. Run All is clicked in the Run menu by its
+command id (runmenu:run-all); the notebook counts as idle when no prompt shows [*], the execution
+indicator is idle and the status bar says "| Idle", and all three still hold 400 ms later.
 """
 
 import json

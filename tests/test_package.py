@@ -1,0 +1,38 @@
+"""The package as a whole: what ``import mathnn`` costs, and what ``mn.NAME`` offers."""
+
+import os
+import subprocess
+import sys
+
+import mathnn as mn
+
+
+def run_python(code):
+    """Run code in a fresh interpreter (nothing imported yet) and return its stdout."""
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+
+
+def test_import_mathnn_imports_neither_matplotlib_nor_torch():
+    out = run_python("import mathnn, sys; print('matplotlib' in sys.modules, 'torch' in sys.modules)")
+    assert out.split() == ["False", "False"]
+
+
+def test_plots_import_matplotlib_when_they_draw():
+    out = run_python("import sys, numpy as np, mathnn as mn\n"
+                     "fig = mn.show_digits(np.zeros((784, 3)), np.arange(3), ncols=3, nrows=1)\n"
+                     "print(type(fig).__name__, len(fig.axes), 'matplotlib' in sys.modules)\n"
+                     "curve = mn.LiveCurve(display=False)\n"
+                     "print(type(curve.fig).__name__)")
+    assert out.split() == ["Figure", "3", "True", "Figure"]
+
+
+def test_every_name_a_module_offers_is_at_the_top_level_once():
+    """mn.NAME is the module's NAME: no module's __all__ shadows another's."""
+    modules = (mn.batches, mn.data, mn.debugging, mn.gradcheck, mn.layers, mn.network, mn.plots,
+               sys.modules["mathnn.shapes"])
+    names = [name for module in modules for name in module.__all__]
+    assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
+    for module in modules:
+        for name in module.__all__:
+            assert getattr(mn, name) is getattr(module, name), f"mn.{name} is not {module.__name__}.{name}"
