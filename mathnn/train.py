@@ -1,6 +1,6 @@
 """Training: mini-batch gradient descent over epochs, with a history and a callback.
 
-    history = fit(params, X, y, X_val=X_test, y_val=y_test, lr=0.1, num_epochs=5,
+    history = fit(params, X, y, X_val=X_val, y_val=y_val, lr=0.1, num_epochs=5,
                   batch_size=128, rng=np.random.default_rng(0), callback=curve.update)
 
 X (n0, m) inputs, y (m,) integer labels. ``fit`` changes ``params`` in place and
@@ -8,19 +8,23 @@ returns a :class:`History`. If the loss becomes NaN, infinite or larger than DIV
 ``history.diverged`` says where, and a :class:`DivergenceWarning` is issued.
 """
 
+import functools
 import math
+import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
-from mathnn.batches import minibatches, one_hot
+from mathnn.batches import one_hot
 from mathnn.data import load_mnist_splits
 from mathnn.layers import nll
 from mathnn.network import backward, forward, init_params, num_layers
-from mathnn.optim import make_optimizer
+from mathnn.optim import SGD, Adam, Momentum, make_optimizer
 from mathnn.shapes import shapes
+from mathnn.step import FusedStep
 
 # A loss above this counts as diverged. The stable log-softmax keeps an exploding loss
 # finite (it can settle at ~1e3-1e4 once every ReLU is dead), so NaN/inf alone is not
@@ -59,40 +63,112 @@ def evaluate(params, X, y):
     return nll(cache["log_A"], one_hot(y, A.shape[0])), float((A.argmax(axis=0) == y).mean())
 
 
+class LiteralStep:
+    """The training step as the lessons write it: :func:`forward`, :func:`nll`, :func:`backward`.
+
+    Same interface as :class:`mathnn.step.FusedStep`: ``loss(idx)`` for the examples idx (B,) of
+    X (n0, m) with one-hot targets Y (k, m), then ``grads()``. fit uses it when the fused step
+    does not apply (an optimizer object of your own, or X and params of different dtypes).
+    """
+
+    def __init__(self, params, X, Y):
+        self.params, self.X_rows, self.Y_rows = params, X.T, Y.T  # (m, n0), (m, k): one example per row
+
+    def loss(self, idx):
+        X_batch, self.Y_batch = self.X_rows[idx].T, self.Y_rows[idx].T  # (n0, B), (k, B)
+        _, self.cache = forward(self.params, X_batch)
+        return nll(self.cache["log_A"], self.Y_batch)
+
+    def grads(self):
+        return backward(self.params, self.cache, self.Y_batch)
+
+
+@functools.cache
+def blas_controller():
+    """One threadpoolctl controller per process (creating it inspects the loaded libraries)."""
+    return ThreadpoolController()
+
+
+def check_positive_int(name, value):
+    """ValueError unless value is a whole number >= 1 (not a bool, not 12.0)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def check_lr(lr, where="lr"):
+    """ValueError unless lr is a real number in [0, inf): negative, NaN or infinite rates are mistakes."""
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 <= lr < math.inf:
+        raise ValueError(f"{where} must be a finite number >= 0 (e.g. 0.1), got {lr!r}")
+
+
+def check_finite(name, X):
+    """ValueError if the array X holds NaN or inf, which would make every loss NaN (not a learning-rate problem)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(X.sum()) or np.isfinite(X).all():  # the sum is fast; it overflows only for huge X
+            return
+    count = int(np.size(X) - np.isfinite(X).sum())
+    raise ValueError(f"{name} contains NaN or infinite values ({count} entries): training on them would only "
+                     f"produce NaN. Find where they come from, or drop those examples (np.isfinite({name}).all() "
+                     f"must be True).")
+
+
 @shapes(params="layers", X="n0 m", y="m", X_val="n0 m_val", y_val="m_val")
-def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=0.1,
+def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
         num_epochs=5, batch_size=128, lr_schedule=None, callback=None):
     """Train params in place on X (n0, m), y (m,); return a History.
 
-    rng: ``np.random.Generator`` for the shuffling. optimizer: "sgd", "momentum",
-    "adam" or an optimizer object. lr_schedule: optional ``epoch -> lr`` (epochs from 0).
+    rng: ``np.random.Generator`` for the shuffling (one permutation per epoch, then batches
+    of batch_size in that order; the last one smaller when batch_size does not divide m).
+    optimizer: "sgd", "momentum" or "adam", made with lr (default 0.1), or an optimizer object
+    (then give lr to the object, not to fit). lr_schedule: optional ``epoch -> lr`` (epochs from 0).
     callback(history): called after every epoch (and on divergence), e.g. a live plot.
 
-    The shapes are checked once, here; the calls inside the loop are not re-checked.
+    The steps are those of :func:`forward`, :func:`nll` and :func:`backward`, computed by
+    :class:`mathnn.step.FusedStep` (the same numbers, rearranged for speed). BLAS runs on one
+    thread inside fit: the matrices of a small network are too small to gain from more, and
+    extra threads make every step wait for a busy core. The shapes are checked once, here.
     """
-    opt = make_optimizer(optimizer, params, lr) if isinstance(optimizer, str) else optimizer
-    Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0]).astype(X.dtype)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"fit needs an explicit rng, e.g. rng=np.random.default_rng(0), got {rng!r}")
+    check_positive_int("num_epochs", num_epochs)
+    check_positive_int("batch_size", batch_size)
+    if X.shape[1] == 0:
+        raise ValueError("X has no examples (shape (n0, 0)): pass at least one column")
+    check_finite("X", X)
+    if X_val is not None:
+        check_finite("X_val", X_val)
+    if isinstance(optimizer, str):
+        opt = make_optimizer(optimizer, params, 0.1 if lr is None else lr)
+    elif lr is not None:
+        raise ValueError(f"fit got both lr={lr!r} and an optimizer object (whose lr is {optimizer.lr!r}): "
+                         f"set the lr on the object, e.g. Adam(params, lr={lr!r}), and leave out fit's lr")
+    else:
+        opt = optimizer
+    check_lr(opt.lr)
+    Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0]).astype(X.dtype)  # (k, m); refuses bad labels
+    fused = type(opt) in (SGD, Momentum, Adam) and all(p.dtype == X.dtype for p in params.values())
+    train_step = FusedStep(params, X, y) if fused else LiteralStep(params, X, Y)
     history = History(steps_per_epoch=math.ceil(X.shape[1] / batch_size))
     train_seconds = 0.0
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected below instead
-        for epoch in range(num_epochs):
+    with np.errstate(over="ignore", invalid="ignore"), blas_controller().limit(limits=1, user_api="blas"):
+        for epoch in range(num_epochs):  # divergence is detected below, not by NumPy's warnings
             if lr_schedule is not None:
                 opt.lr = lr_schedule(epoch)
+                check_lr(opt.lr, f"lr_schedule({epoch})")
             start = time.perf_counter()
             losses = []
-            for step, (X_batch, Y_batch) in enumerate(minibatches(X, Y, batch_size, rng)):
-                _, cache = forward(params, X_batch)
-                loss = nll(cache["log_A"], Y_batch)
+            perm = rng.permutation(X.shape[1])
+            for step, first in enumerate(range(0, len(perm), batch_size)):
+                loss = train_step.loss(perm[first:first + batch_size])
+                losses.append(loss)  # after a divergence step_loss ends with the loss that blew up
                 if not math.isfinite(loss) or loss > DIVERGED_LOSS:
-                    losses.append(loss)  # step_loss ends with the loss that blew up
                     history.diverged = (
                         f"diverged at epoch {epoch + 1}, step {step + 1} (lr={opt.lr:g}): the loss "
                         f"became {loss:.3g}. Usually the learning rate is too large: try a smaller one "
                         f"(or check the initialization)."
                     )
                     break
-                opt.step(backward(params, cache, Y_batch))
-                losses.append(loss)
+                opt.step(train_step.grads())
             train_seconds += time.perf_counter() - start
             history.step_loss += losses
             if history.diverged:

@@ -23,6 +23,13 @@ def mnist_env():
     return env
 
 
+def strict_json(text):
+    """Parse text as strict JSON: NaN, Infinity and -Infinity are not JSON."""
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
 def run(args, env, timeout=300):
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
@@ -32,8 +39,8 @@ def run(args, env, timeout=300):
 def test_train_defaults_reach_94_percent():
     result = run(["-m", "mathnn", "train", "--json"], mnist_env())
     assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
-    assert {"test_accuracy", "train_seconds", "epochs"} <= set(out)
+    out = strict_json(result.stdout)
+    assert {"test_accuracy", "val_accuracy", "train_seconds", "epochs"} <= set(out)
     assert out["epochs"] == cli.DEFAULTS["epochs"]
     assert out["diverged"] is None
     assert {k: out["recipe"][k] for k in cli.DEFAULTS} == cli.DEFAULTS  # the defaults were used
@@ -47,7 +54,8 @@ def test_train_one_epoch_prints_progress_and_result(capsys):
     out = capsys.readouterr().out
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0].startswith("epoch   1  train loss") and "test acc" in lines[0]
+    assert lines[0].startswith("epoch   1  train loss") and "val loss" in lines[0] and "val acc" in lines[0]
+    assert all("test" not in line for line in lines[:-1])  # "test" only for the final test figure
     match = re.fullmatch(r"test accuracy (0\.\d{4}) after 1 epochs, \d+\.\d\d s of training", lines[-1])
     assert match, lines[-1]
     assert float(match.group(1)) > 0.85  # one epoch of SGD on MNIST
@@ -57,7 +65,7 @@ def test_train_reports_divergence_with_exit_code_1(capsys):
     mnist_env()
     code = cli.main(["train", "--epochs", "2", "--lr", "1e30", "--schedule", "constant", "--json"])
     captured = capsys.readouterr()
-    out = json.loads(captured.out)
+    out = strict_json(captured.out)
     assert code == 1
     assert out["diverged"].startswith("diverged at epoch 1")
 
@@ -74,10 +82,49 @@ def test_train_divergence_in_text_mode_prints_the_message(capsys):
 def test_bench_smoke():
     result = run(["-m", "mathnn", "bench", "--json", "--epochs", "1"], mnist_env())
     assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    out = strict_json(result.stdout)
     assert out["numpy_seconds_per_epoch"] > 0
     assert out["numpy_gflops"] > 0
-    assert out["epochs_timed"] == 1 and out["batch_size"] == 128
+    assert out["busy_core_seconds_per_epoch"] > 0
+    slowdown = out["busy_core_seconds_per_epoch"] / out["numpy_seconds_per_epoch"]
+    assert out["busy_core_slowdown"] == pytest.approx(slowdown)
+    assert out["epochs_timed"] == 1 and out["batch_size"] == 128 and out["blas_threads"] == 1
+    assert "torch" not in result.stdout  # the PyTorch comparison lives in benchmarks/vs_pytorch.py
+
+
+def test_busy_core_spins_a_process_and_stops_it():
+    with cli.busy_core(seconds=30) as proc:
+        assert proc.poll() is None  # running
+    assert proc.poll() is not None  # killed when the block ended, not after 30 s
+
+
+def test_import_mathnn_does_not_import_torch():
+    code = "import sys, mathnn, mathnn.cli; print('torch' in sys.modules)"
+    result = run(["-c", code], dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--epochs", "-1"], ["train", "--epochs", "0"], ["train", "--epochs", "2.5"],
+    ["train", "--batch-size", "0"], ["train", "--batch-size", "-5"],
+    ["train", "--lr", "nan"], ["train", "--lr", "inf"], ["train", "--lr", "-0.1"], ["train", "--lr", "0"],
+    ["train", "--seed", "-1"], ["bench", "--epochs", "0"], ["bench", "--batch-size", "-1"],
+])
+def test_bad_numbers_are_usage_errors(capsys, argv):
+    """Each used to train to NaN, divide by zero, exit 0 or end in a traceback."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    option, value = argv[1], argv[2]
+    assert f"error: argument {option}: {value!r} is not a" in err, err
+
+
+def test_json_output_is_strict_json():
+    """JSON has no NaN or Infinity: such numbers are written as null."""
+    text = cli.to_json({"loss": float("nan"), "nested": {"x": float("inf"), "ok": 0.5}, "n": 3, "s": "nan"})
+    assert strict_json(text) == {"loss": None, "nested": {"x": None, "ok": 0.5}, "n": 3, "s": "nan"}
 
 
 def test_train_flops_784_10_10():

@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -145,3 +146,177 @@ def test_overfits_a_64_example_batch(mnist, optimizer, lr):
     assert len(h.step_loss) == 300 and h.diverged is None
     assert mn.accuracy(params, X, y) == 1.0
     assert h.train_loss[-1] < 0.05
+
+
+# --- the fused step (mathnn/step.py) gives the training of forward/backward/SGD -----------------------------------
+
+
+def literal_fit(params, X, y, rng, optimizer, lr, num_epochs, batch_size):
+    """Training written as the lessons write it: minibatches, forward, nll, backward, an optimizer step."""
+    opt = mn.make_optimizer(optimizer, params, lr)
+    Y = mn.one_hot(y).astype(X.dtype)
+    losses = []
+    for _ in range(num_epochs):
+        for X_batch, Y_batch in mn.minibatches(X, Y, batch_size, rng):
+            _, cache = mn.forward(params, X_batch)
+            losses.append(mn.nll(cache["log_A"], Y_batch))
+            opt.step(mn.backward(params, cache, Y_batch))
+    return losses
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sizes", [(784, 10, 10), (784, 16, 12, 10)])
+def test_fused_step_gives_the_loss_and_gradients_of_forward_and_backward(small, dtype, sizes):
+    from mathnn.step import FusedStep
+
+    X, y = small[0].astype(dtype), small[1]
+    params = mn.init_params(sizes, "he", np.random.default_rng(0), dtype=dtype)
+    step = FusedStep(params, X, y)
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-6)
+    for idx in (np.arange(128), np.random.default_rng(1).permutation(X.shape[1])[:37]):  # a full and a short batch
+        loss, grads = step.loss(idx), step.grads()
+        literal_loss, literal_grads = mn.loss_and_grads(params, X[:, idx], mn.one_hot(y[idx]).astype(dtype))
+        assert loss == pytest.approx(literal_loss, rel=tol["rtol"])
+        assert set(grads) == set(literal_grads)
+        for key in literal_grads:
+            assert grads[key].shape == literal_grads[key].shape and grads[key].dtype == dtype, key
+            np.testing.assert_allclose(grads[key], literal_grads[key], **tol, err_msg=key)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("optimizer", "lr", "sizes"), [("sgd", 0.1, (784, 10, 10)), ("momentum", 0.05, (784, 10, 10)),
+                                                        ("adam", 0.01, (784, 10, 10)), ("sgd", 0.1, (784, 16, 12, 10))])
+def test_fit_trains_as_forward_backward_and_the_optimizer(small, dtype, optimizer, lr, sizes):
+    """Two epochs (22 steps, the last batch of each short): same step losses and final weights."""
+    X, y = small[0].astype(dtype), small[1]
+    fitted = mn.init_params(sizes, "he", np.random.default_rng(0), dtype=dtype)
+    literal = {key: p.copy() for key, p in fitted.items()}
+    h = mn.fit(fitted, X, y, rng=np.random.default_rng(5), optimizer=optimizer, lr=lr, num_epochs=2, batch_size=100)
+    losses = literal_fit(literal, X, y, np.random.default_rng(5), optimizer, lr, num_epochs=2, batch_size=100)
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(h.step_loss, losses, **tol)
+    for key in literal:
+        assert fitted[key].dtype == dtype
+        np.testing.assert_allclose(fitted[key], literal[key], **tol, err_msg=key)
+    assert not np.allclose(fitted["W2"], mn.init_params(sizes, "he", np.random.default_rng(0))["W2"])  # it trained
+
+
+def test_an_optimizer_of_your_own_gets_fresh_gradients(small):
+    """The fused step reuses its gradient arrays; an optimizer fit does not know may keep them, so it gets
+    the literal step's fresh arrays, and the same training."""
+    X, y, _, _ = small
+
+    class KeepsGradients(mn.SGD):
+        def step(self, grads):
+            self.seen = [*getattr(self, "seen", []), grads]
+            super().step(grads)
+
+    params, reference = fresh(), fresh()
+    opt = KeepsGradients(params, lr=0.1)
+    mn.fit(params, X, y, rng=np.random.default_rng(0), optimizer=opt, num_epochs=1, batch_size=100)
+    mn.fit(reference, X, y, rng=np.random.default_rng(0), optimizer="sgd", lr=0.1, num_epochs=1, batch_size=100)
+    assert len(opt.seen) == 11 and opt.seen[0]["dW1"] is not opt.seen[1]["dW1"]
+    assert not np.array_equal(opt.seen[0]["dW1"], opt.seen[1]["dW1"])
+    for key in params:
+        np.testing.assert_allclose(params[key], reference[key], rtol=1e-4, atol=1e-6)
+
+
+def test_X_and_params_of_different_dtypes_train_as_the_literal_step(small):
+    """float64 X with float32 params: not the fused step's case; fit still trains as forward/backward/SGD."""
+    X, y = small[0].astype(np.float64), small[1]
+    fitted, literal = fresh(), fresh()
+    h = mn.fit(fitted, X, y, rng=np.random.default_rng(0), lr=0.1, num_epochs=1, batch_size=100)
+    losses = literal_fit(literal, X, y, np.random.default_rng(0), "sgd", 0.1, num_epochs=1, batch_size=100)
+    np.testing.assert_allclose(h.step_loss, losses, rtol=1e-12)
+    for key in literal:
+        assert fitted[key].dtype == np.float32
+        np.testing.assert_array_equal(fitted[key], literal[key])
+
+
+def test_fit_trains_on_one_blas_thread_and_restores_the_setting(small):
+    """A 784-10-10's small products gain nothing from BLAS threads and lose a lot when a core is busy."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    X, y, _, _ = small
+    seen = []
+
+    def blas_threads():
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    with threadpool_limits(limits=2, user_api="blas"):  # as with no OPENBLAS_NUM_THREADS on 2 cores
+        before = blas_threads()
+        mn.fit(fresh(), X, y, rng=np.random.default_rng(0), num_epochs=2,
+               callback=lambda history: seen.append(blas_threads()))
+        after = blas_threads()
+    assert before == after == {2}
+    assert seen == [{1}, {1}]
+
+
+# --- bad arguments are refused before training, and nothing is changed --------------------------------------------
+
+
+def test_nan_or_inf_in_X_is_refused_before_training_not_reported_as_a_large_lr(small):
+    X, y, X_val, y_val = small
+    for bad in (np.nan, np.inf, -np.inf):
+        X_bad = X.copy()
+        X_bad[300, 7] = bad
+        params = fresh()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no DivergenceWarning either
+            with pytest.raises(ValueError, match=r"^X contains NaN or infinite values \(1 entries\)"):
+                mn.fit(params, X_bad, y, rng=np.random.default_rng(0))
+        for key, p in fresh().items():
+            np.testing.assert_array_equal(params[key], p)  # untouched
+    X_val_bad = X_val.copy()
+    X_val_bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="^X_val contains NaN"):
+        mn.fit(fresh(), X, y, X_val=X_val_bad, y_val=y_val, rng=np.random.default_rng(0))
+
+
+def test_huge_but_finite_X_is_not_mistaken_for_nan(small):
+    X, y, _, _ = small
+    X_big = X * np.float32(1e36)  # its float32 sum overflows, yet every entry is finite
+    with pytest.warns(mn.DivergenceWarning):  # it may train badly, but it trains
+        mn.fit(fresh(), X_big, y, rng=np.random.default_rng(0), num_epochs=1)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(batch_size=0), "batch_size must be a positive integer, got 0"),
+    (dict(batch_size=-5), "batch_size must be a positive integer, got -5"),
+    (dict(batch_size=12.5), "batch_size must be a positive integer, got 12.5"),
+    (dict(batch_size=True), "batch_size must be a positive integer, got True"),
+    (dict(num_epochs=-1), "num_epochs must be a positive integer, got -1"),
+    (dict(num_epochs=0), "num_epochs must be a positive integer, got 0"),
+    (dict(rng=None), r"fit needs an explicit rng, e.g. rng=np.random.default_rng\(0\), got None"),
+    (dict(rng=0), "fit needs an explicit rng"),
+    (dict(lr=-0.1), r"lr must be a finite number >= 0 \(e.g. 0.1\), got -0.1"),
+    (dict(lr=float("nan")), r"lr must be a finite number >= 0 \(e.g. 0.1\), got nan"),
+    (dict(lr=float("inf")), r"lr must be a finite number >= 0 \(e.g. 0.1\), got inf"),
+    (dict(lr_schedule=lambda epoch: -1.0), r"lr_schedule\(0\) must be a finite number >= 0 \(e.g. 0.1\), got -1.0"),
+])
+def test_bad_arguments_are_refused_with_a_clear_message(small, kwargs, message):
+    X, y, _, _ = small
+    params = fresh()
+    args = dict(rng=np.random.default_rng(0), num_epochs=1) | kwargs
+    with pytest.raises(ValueError, match=message):
+        mn.fit(params, X, y, **args)
+    for key, p in fresh().items():
+        np.testing.assert_array_equal(params[key], p)
+
+
+def test_empty_X_is_refused(small):
+    X, y, _, _ = small
+    with pytest.raises(ValueError, match=r"X has no examples \(shape \(n0, 0\)\)"):
+        mn.fit(fresh(), X[:, :0], y[:0], rng=np.random.default_rng(0))
+
+
+def test_an_optimizer_object_and_an_lr_conflict(small):
+    """fit(optimizer=Adam(...), lr=0.5) used to ignore lr silently."""
+    X, y, _, _ = small
+    params = fresh()
+    with pytest.raises(ValueError, match=r"both lr=0.5 and an optimizer object \(whose lr is 0.001\)"):
+        mn.fit(params, X, y, rng=np.random.default_rng(0), optimizer=mn.Adam(params, lr=0.001), lr=0.5)
+    h = mn.fit(params, X, y, rng=np.random.default_rng(0), optimizer=mn.Adam(params, lr=0.001), num_epochs=1)
+    assert h.lr == [0.001]
+    h = mn.fit(fresh(), X, y, rng=np.random.default_rng(0), num_epochs=1)  # a name and no lr: 0.1
+    assert h.lr == [0.1]
