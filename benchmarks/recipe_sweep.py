@@ -4,7 +4,7 @@
     MATHNN_DATA=../shared/mnist python benchmarks/recipe_sweep.py --test     # then: the default, on test, once
 
 Each recipe: He init, cosine lr schedule, trained on the 55,000 training images with
-``mn.train_and_report`` (as ``python -m mathnn train`` does), seeds 0-4. A line gives the final
+``mn.train_mnist`` (as ``python -m mathnn train`` does), seeds 0-4. A line gives the final
 validation accuracy of every seed, their min, median and max, and the median training
 seconds. ``--test`` trains the CLI's default recipe for the same seeds and reports test
 accuracy: the figure ``python -m mathnn train --json`` prints (see benchmarks/recipe.md).
@@ -43,9 +43,9 @@ RECIPES = [  # optimizer, lr, batch_size, num_epochs: every row of benchmarks/re
 
 
 def run(optimizer, lr, batch_size, num_epochs, seed):
-    """Train one recipe from scratch; return its History (the trained parameters are history.params)."""
-    return mn.train_and_report(lr, "he", num_epochs, batch_size, seed, optimizer=optimizer,
-                               lr_schedule=mn.cosine_schedule(lr, num_epochs))
+    """Train one recipe from scratch; return (params, history)."""
+    return mn.train_mnist(lr, "he", num_epochs, batch_size, seed, optimizer=optimizer,
+                          lr_schedule=mn.cosine_schedule(lr, num_epochs))
 
 
 def summary(accuracies):
@@ -58,15 +58,15 @@ def main(argv=None):
     parser.add_argument("--test", action="store_true", help="report the default recipe's test accuracy")
     args = parser.parse_args(argv)
     if args.test:
-        recipe = (DEFAULTS["optimizer"], DEFAULTS["lr"], DEFAULTS["batch_size"], DEFAULTS["epochs"])
+        recipe = (DEFAULTS["optimizer"], DEFAULTS["lr"], DEFAULTS["batch_size"], DEFAULTS["num_epochs"])
         X_test, y_test = mn.load_mnist_splits()[4:]
-        accuracies = [mn.accuracy(run(*recipe, seed).params, X_test, y_test) for seed in SEEDS]
+        accuracies = [mn.accuracy(run(*recipe, seed)[0], X_test, y_test) for seed in SEEDS]
         print(f"default {recipe}: test acc (seeds {SEEDS}) {summary(accuracies)}")
         return
     for recipe in RECIPES:
-        histories = [run(*recipe, seed) for seed in SEEDS]
+        histories = [run(*recipe, seed)[1] for seed in SEEDS]
         accuracies = [h.val_acc[-1] if not h.diverged else 0.0 for h in histories]
-        seconds = statistics.median(h.seconds[-1] for h in histories)
+        seconds = statistics.median(h.cumulative_seconds[-1] for h in histories)
         optimizer, lr, batch_size, num_epochs = recipe
         print(f"{optimizer:9s} lr={lr:<6g} batch={batch_size:<4d} epochs={num_epochs:<3d} "
               f"val acc {summary(accuracies)}  {seconds:.1f} s", flush=True)

@@ -1,11 +1,11 @@
 """mathnn against PyTorch eager mode: the same training epoch, both on one thread, in the same run.
 
-    MATHNN_DATA=../shared/mnist python benchmarks/vs_pytorch.py [--rounds 3] [--epochs 5] [--json]
+    MATHNN_DATA=../shared/mnist python benchmarks/vs_pytorch.py [--rounds 3] [--num-epochs 5] [--json]
 
 Needs PyTorch (not a dependency of mathnn: ``pip install torch`` in a throw-away venv).
 The same network (784-10-10, ReLU, softmax cross-entropy), SGD at lr 0.1, batch 128 in
 float32, one shuffle per epoch. mathnn's ``fit`` trains on one BLAS thread;
-``torch.set_num_threads(1)`` does the same for PyTorch. Each round times ``--epochs`` epochs
+``torch.set_num_threads(1)`` does the same for PyTorch. Each round times ``--num-epochs`` epochs
 of each (after a warm-up epoch), first on the machine as it is, then with one core kept busy
 by another process (:func:`mathnn.cli.busy_core`); the figures are medians over all rounds.
 Other load on the machine slows both sides: compare the ratio, not the seconds.
@@ -49,7 +49,7 @@ def time_torch(torch, X, y, epochs, batch_size):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--num-epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
@@ -59,13 +59,13 @@ def main(argv=None):
     X, y = load_mnist("train")
     times = {"numpy": [], "torch": [], "numpy_busy": [], "torch_busy": []}
     for _ in range(args.rounds):
-        times["numpy"] += time_epochs(X, y, args.epochs, args.batch_size)
-        times["torch"] += time_torch(torch, X, y, args.epochs, args.batch_size)
+        times["numpy"] += time_epochs(X, y, args.num_epochs, args.batch_size)
+        times["torch"] += time_torch(torch, X, y, args.num_epochs, args.batch_size)
         with busy_core():
-            times["numpy_busy"] += time_epochs(X, y, args.epochs, args.batch_size)
-            times["torch_busy"] += time_torch(torch, X, y, args.epochs, args.batch_size)
+            times["numpy_busy"] += time_epochs(X, y, args.num_epochs, args.batch_size)
+            times["torch_busy"] += time_torch(torch, X, y, args.num_epochs, args.batch_size)
     s = {name: statistics.median(t) for name, t in times.items()}
-    result = {"torch_version": torch.__version__, "batch_size": args.batch_size, "epochs_per_round": args.epochs,
+    result = {"torch_version": torch.__version__, "batch_size": args.batch_size, "epochs_per_round": args.num_epochs,
               "rounds": args.rounds, "load_average": os.getloadavg()[0],
               **{f"{name}_seconds_per_epoch": seconds for name, seconds in s.items()},
               "speedup_vs_torch": s["torch"] / s["numpy"], "speedup_vs_torch_busy": s["torch_busy"] / s["numpy_busy"],
@@ -73,7 +73,7 @@ def main(argv=None):
     if args.json:
         print(to_json(result))
         return
-    print(f"784-10-10, batch {args.batch_size}, float32, one thread each, median of {args.rounds} x {args.epochs} "
+    print(f"784-10-10, batch {args.batch_size}, float32, one thread each, median of {args.rounds} x {args.num_epochs} "
           f"epochs (load average {result['load_average']:.1f})")
     print(f"              mathnn (numpy)   PyTorch {torch.__version__} eager   mathnn faster by")
     print(f"quiet         {s['numpy']:.4f} s/epoch    {s['torch']:.4f} s/epoch          "

@@ -18,7 +18,7 @@ import numpy as np
 
 from mathnn.data import load_mnist_splits
 from mathnn.plots import png_bytes
-from mathnn.widgets import TrainingPanel, train_and_report
+from mathnn.widgets import TrainingPanel, train_mnist
 
 
 def main():
@@ -46,7 +46,7 @@ def main():
         assert panel.trainings == before + 1 and panel.history.diverged is None
 
         start = time.perf_counter()
-        train_and_report(**panel.settings())
+        train_mnist(**panel.settings())
         trains.append(time.perf_counter() - start)
         start = time.perf_counter()
         png_bytes(panel.curve.fig)

@@ -3,19 +3,30 @@
 The functions the lessons derive (layers, network, gradients) live here once; the lessons
 assert that their in-the-open versions agree, then import them. ``import mathnn as mn``.
 Each module lists what it offers in its ``__all__``; all of it is here as ``mn.NAME``.
-``import mathnn`` imports neither matplotlib (only when a plot is drawn) nor torch.
+``import mathnn`` imports neither matplotlib (only when a plot is drawn) nor torch, nor ipywidgets
+(only when a lesson asks for ``mn.TrainingPanel``; the drawing pad imports ipycanvas when it is made).
 """
 
 from mathnn import check
-from mathnn.batches import *  # noqa: F403
-from mathnn.data import *  # noqa: F403
-from mathnn.debugging import *  # noqa: F403
-from mathnn.gradcheck import *  # noqa: F403
-from mathnn.layers import *  # noqa: F403
-from mathnn.network import *  # noqa: F403
+from mathnn.batches import *
+from mathnn.data import *
+from mathnn.debugging import *
+from mathnn.draw import *
+from mathnn.gradcheck import *
+from mathnn.layers import *
+from mathnn.network import *
 from mathnn.optim import SGD, Adam, Momentum, cosine_schedule, make_optimizer, step_schedule
-from mathnn.plots import *  # noqa: F403
-from mathnn.shapes import *  # noqa: F403
-from mathnn.train import DivergenceWarning, History, evaluate, fit, train_and_report
+from mathnn.plots import *
+from mathnn.shapes import *
+from mathnn.train import DIVERGED_LOSS, DivergenceWarning, History, evaluate, fit, train_mnist
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [name for name in dir() if not name.startswith("_")] + ["TrainingPanel"]
+
+
+def __getattr__(name):
+    """``mn.TrainingPanel`` imports ipywidgets only when a lesson asks for the panel."""
+    if name == "TrainingPanel":
+        from mathnn.widgets import TrainingPanel
+
+        return TrainingPanel
+    raise AttributeError(f"module 'mathnn' has no attribute {name!r}")

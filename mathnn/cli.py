@@ -1,6 +1,6 @@
 """Command line: ``python -m mathnn train`` and ``python -m mathnn bench``.
 
-train  trains the 784-10-10 network on MNIST and reports test accuracy.
+train  trains the 784-10-10 network (or --sizes 784,128,10 ...) on MNIST and reports test accuracy.
 bench  times training epochs (batch 128, float32), on a quiet machine and with
        one core kept busy by another process (benchmarks/vs_pytorch.py compares PyTorch).
 """
@@ -17,33 +17,33 @@ import time
 import numpy as np
 
 from mathnn.data import MNISTError, load_mnist, load_mnist_splits
-from mathnn.network import SCHEMES, accuracy, init_params
+from mathnn.network import INITS, accuracy, init_params
 from mathnn.optim import OPTIMIZERS, cosine_schedule
-from mathnn.train import fit, train_and_report
+from mathnn.train import fit, train_mnist
 
 # The default recipe: the best median validation accuracy over seeds 0-4 that we found for the
 # 784-10-10 network in a few seconds (benchmarks/recipe.md lists the runs that chose it).
-DEFAULTS = dict(epochs=30, batch_size=32, lr=0.15, optimizer="sgd", init="he", seed=0)
+DEFAULTS = dict(sizes=(784, 10, 10), num_epochs=30, batch_size=32, lr=0.15, optimizer="sgd", init="he", seed=0)
 
 
 def train(args):
     """Train with the given recipe; print progress (or one JSON object with --json)."""
-    lr_schedule = cosine_schedule(args.lr, args.epochs) if args.schedule == "cosine" else None
+    lr_schedule = cosine_schedule(args.lr, args.num_epochs) if args.schedule == "cosine" else None
 
     def progress(h):
         if not args.json and not h.diverged:  # a run that diverges in epoch 1 has no epoch to print
             print(f"epoch {h.epoch[-1]:3d}  train loss {h.train_loss[-1]:.4f}  "
                   f"val loss {h.val_loss[-1]:.4f}  val acc {h.val_acc[-1]:.4f}", flush=True)
 
-    history = train_and_report(args.lr, args.init, args.epochs, args.batch_size, args.seed, optimizer=args.optimizer,
-                               lr_schedule=lr_schedule, callback=progress)
+    params, history = train_mnist(args.lr, args.init, args.num_epochs, args.batch_size, args.seed, sizes=args.sizes,
+                                  optimizer=args.optimizer, lr_schedule=lr_schedule, callback=progress)
     X_test, y_test = load_mnist_splits()[4:]
     with np.errstate(all="ignore"):  # after a divergence the weights may be inf/nan
-        test_accuracy = accuracy(history.params, X_test, y_test)
+        test_accuracy = accuracy(params, X_test, y_test)
     result = {
         "test_accuracy": test_accuracy,
         "val_accuracy": history.val_acc[-1] if history.val_acc else None,
-        "train_seconds": history.seconds[-1] if history.seconds else 0.0,
+        "train_seconds": history.cumulative_seconds[-1] if history.cumulative_seconds else 0.0,
         "epochs": len(history.epoch),
         "diverged": history.diverged,
         "recipe": {k: getattr(args, k) for k in (*DEFAULTS, "schedule")},
@@ -67,16 +67,16 @@ def train_flops(sizes, m):
     return total
 
 
-def time_epochs(X, y, epochs, batch_size):
-    """Seconds of each of ``epochs`` training epochs of the 784-10-10 (batch_size, float32), after a warm-up one.
+def time_epochs(X, y, num_epochs, batch_size):
+    """Seconds of each of ``num_epochs`` training epochs of the 784-10-10 (batch_size, float32), after a warm-up one.
 
     fit trains with one BLAS thread (see :func:`mathnn.train.fit`).
     """
     params = init_params((784, 10, 10), "he", np.random.default_rng(0))
     rng = np.random.default_rng(0)
     fit(params, X, y, rng=rng, lr=0.1, num_epochs=1, batch_size=batch_size)  # warm-up
-    history = fit(params, X, y, rng=rng, lr=0.1, num_epochs=epochs, batch_size=batch_size)
-    return np.diff([0.0] + history.seconds).tolist()
+    history = fit(params, X, y, rng=rng, lr=0.1, num_epochs=num_epochs, batch_size=batch_size)
+    return np.diff([0.0] + history.cumulative_seconds).tolist()
 
 
 BUSY_LOOP = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
@@ -100,16 +100,16 @@ def bench(args):
     """Seconds per epoch and GFLOP/s of training, on a quiet machine and with one busy core."""
     X, y = load_mnist("train")
     flops = train_flops((784, 10, 10), X.shape[1])
-    seconds = statistics.median(time_epochs(X, y, args.epochs, args.batch_size))
+    seconds = statistics.median(time_epochs(X, y, args.num_epochs, args.batch_size))
     with busy_core():
-        busy_seconds = statistics.median(time_epochs(X, y, args.epochs, args.batch_size))
-    result = {"batch_size": args.batch_size, "epochs_timed": args.epochs, "blas_threads": 1,
+        busy_seconds = statistics.median(time_epochs(X, y, args.num_epochs, args.batch_size))
+    result = {"batch_size": args.batch_size, "epochs_timed": args.num_epochs, "blas_threads": 1,
               "numpy_seconds_per_epoch": seconds, "numpy_gflops": flops / seconds / 1e9,
               "busy_core_seconds_per_epoch": busy_seconds, "busy_core_slowdown": busy_seconds / seconds}
     if args.json:
         print(to_json(result))
         return 0
-    print(f"784-10-10, batch {args.batch_size}, float32, one BLAS thread, median of {args.epochs} epochs")
+    print(f"784-10-10, batch {args.batch_size}, float32, one BLAS thread, median of {args.num_epochs} epochs")
     print(f"numpy (mathnn): {seconds:.4f} s/epoch, {result['numpy_gflops']:.1f} GFLOP/s")
     print(f"with one core kept busy by another process: {busy_seconds:.4f} s/epoch "
           f"({result['busy_core_slowdown']:.2f}x)")
@@ -146,21 +146,34 @@ SEED = number(int, "a seed: an integer >= 0", lambda value: value >= 0)
 POSITIVE_FLOAT = number(float, "a positive finite number (e.g. 0.1)", lambda value: value > 0)
 
 
+def SIZES(text):
+    """An argparse type: "784,128,10" -> (784, 128, 10): 784 inputs, hidden sizes, 10 classes."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of sizes, e.g. 784,128,10") from None
+    if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: sizes start with 784 (the pixels), end with 10 (the digits) "
+                                         f"and are all >= 1, e.g. 784,10,10 or 784,128,10")
+    return sizes
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m mathnn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("train", help="train the 784-10-10 network on MNIST")
-    p.add_argument("--epochs", type=POSITIVE_INT, default=DEFAULTS["epochs"])
+    p.add_argument("--sizes", type=SIZES, default=DEFAULTS["sizes"], help="layer sizes, e.g. 784,128,10")
+    p.add_argument("--num-epochs", type=POSITIVE_INT, default=DEFAULTS["num_epochs"])
     p.add_argument("--batch-size", type=POSITIVE_INT, default=DEFAULTS["batch_size"])
     p.add_argument("--lr", type=POSITIVE_FLOAT, default=DEFAULTS["lr"])
     p.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=DEFAULTS["optimizer"])
-    p.add_argument("--init", choices=SCHEMES, default=DEFAULTS["init"])
+    p.add_argument("--init", choices=INITS, default=DEFAULTS["init"])
     p.add_argument("--schedule", choices=("constant", "cosine"), default="cosine")
     p.add_argument("--seed", type=SEED, default=DEFAULTS["seed"])
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=train)
     p = commands.add_parser("bench", help="time training epochs, on a quiet machine and with one busy core")
-    p.add_argument("--epochs", type=POSITIVE_INT, default=5)
+    p.add_argument("--num-epochs", type=POSITIVE_INT, default=5)
     p.add_argument("--batch-size", type=POSITIVE_INT, default=128)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=bench)

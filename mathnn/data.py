@@ -27,7 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["MNISTError", "MNISTSplits", "load_mnist", "load_mnist_splits", "split_train_val"]
+__all__ = ["MNISTError", "MNISTSplits", "NUM_VAL", "SPLIT_SEED", "find_or_download", "load_mnist", "load_mnist_splits",
+           "read_idx_gz", "split_train_val"]
 
 CHECKOUT = Path(__file__).resolve().parent.parent  # the repository, when mathnn runs from a source checkout
 REPO_DATA = CHECKOUT / "data"

@@ -15,7 +15,6 @@ import math
 
 import numpy as np
 
-from mathnn.gradcheck import check_grads, grad_check  # noqa: F401  (check_grads: an old name, see below)
 from mathnn.network import forward, num_layers
 
 __all__ = ["StaleUpdateError", "check_update", "dead_units", "diagnose"]
@@ -52,13 +51,6 @@ def check_update(step_fn, params):
             f"rebinds the parameter, p = p - lr * g, where p -= lr * g changes it in place.)"
         )
     return change
-
-
-# Old names, kept only while lesson 07 imports them from here: check_grads (imported above from mathnn.gradcheck,
-# its home now) and gradient_errors (now grad_check, which checks the gradients' shapes itself).
-def gradient_errors(backward_fn, params, X, Y, h=1e-5):
-    """Old name of ``grad_check(params, X, Y, h, backward_fn=backward_fn)``: rows (name, shape, rel_error)."""
-    return grad_check(params, X, Y, h, backward_fn=backward_fn)
 
 
 # The loss rising above this multiple of its first value is a symptom of steps that are too large

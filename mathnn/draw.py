@@ -22,6 +22,9 @@ import numpy as np
 
 from mathnn.network import forward
 
+__all__ = ["BOX", "CENTER", "DrawingPad", "area_matrix", "bounding_box", "center_of_mass", "chart_png", "predict_proba",
+           "preprocess", "render_strokes", "resize"]
+
 BOX = 20  # the longer side of the digit after scaling, in pixels
 FIELD = 28  # the output is FIELD x FIELD
 CENTER = 14.0  # target centre of mass (row, column) in pixel indices, as in MNIST

@@ -12,8 +12,7 @@ import numpy as np
 from mathnn.shapes import check_array, shapes
 
 __all__ = ["linear_forward", "linear_backward", "relu_forward", "relu_backward", "softmax", "log_softmax",
-           "softmax_forward", "softmax_backward", "cross_entropy", "cross_entropy_forward", "cross_entropy_backward",
-           "nll"]
+           "softmax_forward", "softmax_backward", "cross_entropy", "cross_entropy_forward", "cross_entropy_backward"]
 
 
 @shapes(W="n_out n_in", A_prev="n_in m", b="n_out 1")
@@ -100,15 +99,6 @@ def cross_entropy(Z, Y, reduction="mean"):
         raise ValueError(f"cross_entropy(): reduction must be 'mean' or 'none', got {reduction!r}")
     losses = -(Y * log_softmax(Z)).sum(axis=0)  # (m,), one loss per example
     return float(losses.mean()) if reduction == "mean" else losses
-
-
-@shapes(log_A="k m", Y="k m")
-def nll(log_A, Y):
-    """Mean negative log-likelihood -(1/m) sum_j sum_i Y_ij log A_ij.  log_A, Y (k, m) -> float.
-
-    Old name, kept only while mathnn/train.py and tests/test_train.py call it; use cross_entropy(Z, Y).
-    """
-    return float(-(Y * log_A).sum() / Y.shape[1])
 
 
 @shapes(Z="k m", Y="k m")

@@ -13,18 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from mathnn import layers
+from mathnn import data, layers
 from mathnn.shapes import ShapeError, check_array, shapes
 
-__all__ = ["INITS", "SCHEMES", "init_params", "forward", "backward", "loss", "loss_and_grads", "predict", "accuracy",
-           "confusion_matrix", "save_params", "load_params"]
+__all__ = ["INITS", "init_params", "forward", "backward", "loss", "loss_and_grads", "predict", "accuracy",
+           "confusion_matrix", "save_params", "load_params", "trained_path"]
 
 AGAIN = "Delete it and save the parameters again with mn.save_params(path, params)."  # load_params' advice
 INITS = ("zeros", "normal", "small", "lecun", "glorot", "he")  # the init argument of init_params (eq. 11)
-SCHEMES = INITS  # old name, kept only while mathnn/cli.py, mathnn/widgets.py and tests/test_widgets.py import it
 
 
-def init_params(sizes=(784, 10, 10), init="he", rng=None, dtype=np.float32, *, scheme=None):
+def init_params(sizes=(784, 10, 10), init="he", rng=None, dtype=np.float32):
     """Random weights W_l (n_l, n_{l-1}) and zero biases b_l (n_l, 1), for l = 1 .. D.
 
     sizes: (n0, n1, ..., n_D), e.g. (784, 10, 10): a network of depth D = len(sizes) - 1.
@@ -32,9 +31,7 @@ def init_params(sizes=(784, 10, 10), init="he", rng=None, dtype=np.float32, *, s
     "lecun" (sigma^2 = 1/n_in), "glorot" (Glorot and Bengio's "Xavier" init, sigma^2 = 2/(n_in + n_out),
     as torch.nn.init.xavier_normal_), "he" (sigma^2 = 2/n_in)  (eq. 11); the choices are ``INITS``.
     rng: a ``np.random.Generator`` (pass ``np.random.default_rng(seed)``). dtype: of every array.
-    scheme: old name of ``init``, kept only while lessons 01 and 02 pass scheme=.
     """
-    init = init if scheme is None else scheme
     if init not in INITS:
         raise ValueError(f"init_params(): unknown init {init!r}; choose one of {INITS}")
     if rng is None:
@@ -70,7 +67,6 @@ def forward(params, X):
             A, _ = layers.relu_forward(Z)  # (n_l, m)
             cache[f"A{l}"] = A
     cache[f"A{D}"] = layers.softmax(Z)  # (n_out, m)   (eq. 3)
-    cache["log_A"] = layers.log_softmax(Z)  # (n_out, m); only for train.py's nll(cache["log_A"], Y): remove with it
     return cache[f"A{D}"], cache
 
 
@@ -248,3 +244,16 @@ def load_params(path, sizes=None):
         network = f" for a {'-'.join(map(str, sizes))} network" if sizes is not None else ""
         raise ValueError(f"{what}{network}: {problem}. {AGAIN}")
     return {key: params[key] for key in _param_keys(num_layers(params))}
+
+
+def trained_path(name="784-10-10"):
+    """Where the course keeps a trained network: the file NAME.npz in the folder trained/.
+
+    trained/ is in the repository (git ignores it), or in the per-user cache
+    (~/.cache/mathnn/trained) when mathnn is installed without a source checkout; it is
+    created if missing. Lesson 04 saves its network there (:func:`save_params`), lesson 08
+    loads it (:func:`load_params`).
+    """
+    folder = (data.CHECKOUT if data.SOURCE_CHECKOUT else data.default_dir()) / "trained"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.npz"

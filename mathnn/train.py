@@ -2,6 +2,7 @@
 
     history = fit(params, X, y, X_val=X_val, y_val=y_val, lr=0.1, num_epochs=5,
                   batch_size=128, rng=np.random.default_rng(0), callback=curve.update)
+    params, history = train_mnist(lr=0.1, init="he", num_epochs=3)   # a fresh network on MNIST
 
 X (n0, m) inputs, y (m,) integer labels. ``fit`` changes ``params`` in place and
 returns a :class:`History`. If the loss becomes NaN, infinite or larger than DIVERGED_LOSS, training stops,
@@ -20,8 +21,8 @@ from threadpoolctl import ThreadpoolController
 
 from mathnn.batches import one_hot
 from mathnn.data import load_mnist_splits
-from mathnn.layers import nll
-from mathnn.network import backward, forward, init_params, num_layers
+from mathnn.layers import cross_entropy
+from mathnn.network import accuracy, backward, forward, init_params, loss, num_layers
 from mathnn.optim import SGD, Adam, Momentum, make_optimizer
 from mathnn.shapes import shapes
 from mathnn.step import FusedStep
@@ -41,7 +42,8 @@ class History:
     """What ``fit`` measured. Per-epoch lists share an index; ``step_loss`` is per step
     (after a divergence it ends with the loss that blew up).
 
-    seconds[e] is the cumulative training time (excluding evaluation) after epoch e.
+    cumulative_seconds[e] is the training time (excluding evaluation) from the start up to the end of epoch e.
+    val_loss/val_acc are measured on the X_val, y_val given to ``fit`` (empty without them).
     """
 
     epoch: list = field(default_factory=list)
@@ -49,22 +51,21 @@ class History:
     train_loss: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
+    cumulative_seconds: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)
     steps_per_epoch: int = 0
     diverged: str | None = None
-    params: dict | None = field(default=None, repr=False)  # set by train_and_report
 
 
 @shapes(params="layers", X="n0 m", y="m")
 def evaluate(params, X, y):
     """Mean cross-entropy loss and accuracy on X (n0, m), labels y (m,)."""
-    A, cache = forward(params, X)
-    return nll(cache["log_A"], one_hot(y, A.shape[0])), float((A.argmax(axis=0) == y).mean())
+    Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0], dtype=X.dtype)  # (n_out, m)
+    return loss(params, X, Y), accuracy(params, X, y)
 
 
 class LiteralStep:
-    """The training step as the lessons write it: :func:`forward`, :func:`nll`, :func:`backward`.
+    """The training step as the lessons write it: :func:`forward`, :func:`cross_entropy`, :func:`backward`.
 
     Same interface as :class:`mathnn.step.FusedStep`: ``loss(idx)`` for the examples idx (B,) of
     X (n0, m) with one-hot targets Y (k, m), then ``grads()``. fit uses it when the fused step
@@ -77,7 +78,7 @@ class LiteralStep:
     def loss(self, idx):
         X_batch, self.Y_batch = self.X_rows[idx].T, self.Y_rows[idx].T  # (n0, B), (k, B)
         _, self.cache = forward(self.params, X_batch)
-        return nll(self.cache["log_A"], self.Y_batch)
+        return cross_entropy(self.cache[f"Z{num_layers(self.params)}"], self.Y_batch)
 
     def grads(self):
         return backward(self.params, self.cache, self.Y_batch)
@@ -123,7 +124,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     (then give lr to the object, not to fit). lr_schedule: optional ``epoch -> lr`` (epochs from 0).
     callback(history): called after every epoch (and on divergence), e.g. a live plot.
 
-    The steps are those of :func:`forward`, :func:`nll` and :func:`backward`, computed by
+    The steps are those of :func:`forward`, :func:`cross_entropy` and :func:`backward`, computed by
     :class:`mathnn.step.FusedStep` (the same numbers, rearranged for speed). BLAS runs on one
     thread inside fit: the matrices of a small network are too small to gain from more, and
     extra threads make every step wait for a busy core. The shapes are checked once, here.
@@ -145,7 +146,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     else:
         opt = optimizer
     check_lr(opt.lr)
-    Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0]).astype(X.dtype)  # (k, m); refuses bad labels
+    Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0], dtype=X.dtype)  # (k, m); refuses bad labels
     fused = type(opt) in (SGD, Momentum, Adam) and all(p.dtype == X.dtype for p in params.values())
     train_step = FusedStep(params, X, y) if fused else LiteralStep(params, X, Y)
     history = History(steps_per_epoch=math.ceil(X.shape[1] / batch_size))
@@ -179,7 +180,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
             history.epoch.append(epoch + 1)
             history.lr.append(opt.lr)
             history.train_loss.append(float(np.mean(losses)))
-            history.seconds.append(train_seconds)
+            history.cumulative_seconds.append(train_seconds)
             if X_val is not None:
                 val_loss, val_acc = evaluate(params, X_val, y_val)
                 history.val_loss.append(val_loss)
@@ -189,19 +190,21 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     return history
 
 
-def train_and_report(lr, init, num_epochs, batch_size, seed, optimizer="sgd", train_size=None, callback=None,
-                     lr_schedule=None):
-    """Train a fresh 784-10-10 network on MNIST's 55,000 training images; return its History.
+def train_mnist(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0, *, sizes=(784, 10, 10), optimizer="sgd",
+                train_size=None, lr_schedule=None, callback=None):
+    """Train a fresh network on MNIST's 55,000 training images; return (params, history).
 
     The history's val_loss/val_acc are measured on the 5,000 validation images
-    (:func:`mathnn.data.load_mnist_splits`); the test set is not touched.
+    (:func:`mathnn.data.load_mnist_splits`); the test set is not touched: measure it once, at
+    the end, with ``accuracy(params, X_test, y_test)``.
 
-    lr: learning rate; init: a scheme of ``mathnn.network.SCHEMES``; num_epochs: passes over
-    the training set; batch_size: examples per step; seed: seeds ``np.random.default_rng``,
-    which draws the initial weights and then shuffles the batches, so equal arguments give
-    equal histories. optimizer: "sgd", "momentum" or "adam". train_size: train on the first
-    ``train_size`` training images only (None: all 55,000). callback(history) and
-    lr_schedule(epoch): as in :func:`fit`. The trained parameters are ``history.params``.
+    lr: learning rate; init: one of ``mathnn.INITS``; num_epochs: passes over the training
+    set; batch_size: examples per step; seed: seeds ``np.random.default_rng``, which draws the
+    initial weights and then shuffles the batches, so equal arguments give equal results.
+    sizes: the layer sizes, (784, 10, 10) the course's network, (784, 128, 10) a wider one.
+    optimizer: "sgd", "momentum" or "adam". train_size: train on the first ``train_size``
+    training images only (None: all 55,000). callback(history) and lr_schedule(epoch): as in
+    :func:`fit`. params: {"W1": (n1, 784), "b1": (n1, 1), ...}, trained.
 
     A diverging run does not raise: it returns early with ``history.diverged`` set (the
     DivergenceWarning of :func:`fit` is silenced here; the message is in the history).
@@ -210,10 +213,9 @@ def train_and_report(lr, init, num_epochs, batch_size, seed, optimizer="sgd", tr
     if train_size is not None:
         X, y = X[:, :train_size], y[:train_size]
     rng = np.random.default_rng(seed)
-    params = init_params((784, 10, 10), init, rng)
+    params = init_params(sizes, init, rng)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)
         history = fit(params, X, y, rng=rng, X_val=X_val, y_val=y_val, optimizer=optimizer, lr=lr,
                       num_epochs=num_epochs, batch_size=batch_size, callback=callback, lr_schedule=lr_schedule)
-    history.params = params
-    return history
+    return params, history

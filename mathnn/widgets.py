@@ -1,8 +1,8 @@
 """Widgets for the lessons: a training panel, a thin layer over one pure function.
 
-    history = train_and_report(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0)
+    params, history = train_mnist(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0)
 
-trains the 784-10-10 network on MNIST's 55,000 training images and returns the
+trains the 784-10-10 network on MNIST's 55,000 training images and returns its parameters and
 :class:`~mathnn.train.History` (``history.val_acc`` is the accuracy on the 5,000 validation
 images; ``history.diverged`` says where training stopped if the loss blew up). Everything a
 widget shows comes from that function, so a lesson (or a test) can check the panel by
@@ -29,9 +29,9 @@ import numpy as np
 
 from mathnn.data import load_mnist_splits
 from mathnn.debugging import dead_units, diagnose
-from mathnn.network import SCHEMES
+from mathnn.network import INITS
 from mathnn.plots import LiveCurve, png_bytes
-from mathnn.train import train_and_report
+from mathnn.train import train_mnist
 
 BATCH_SIZES = (32, 64, 128, 256, 512)
 # Below this validation accuracy the status line calls the network no better than guessing and shows what
@@ -53,7 +53,7 @@ class TrainingPanel:
 
     - ``lr``: FloatLogSlider "lr", 1e-4 .. 100 (log scale; from about 30 up the 784-10-10 network
       diverges, at 1 to 10 its ReLUs die and it stays at chance); ``init``: Dropdown "init" over
-      ``SCHEMES``; ``num_epochs``: IntSlider "num_epochs" 1..10; ``batch_size``: Dropdown "batch_size"
+      ``INITS``; ``num_epochs``: IntSlider "num_epochs" 1..10; ``batch_size``: Dropdown "batch_size"
       (32 .. 512); ``train_button``: Button "Train".
     - ``output``: Output widget holding the learning curve as one PNG image, replaced after
       every epoch (so the page shows an ``<img>`` whose ``src`` changes).
@@ -61,11 +61,11 @@ class TrainingPanel:
       hidden units if any ("; 3/10 hidden units dead") and, below CHANCE, the findings of
       :func:`mathnn.diagnose`; or the "diverged at epoch k, step s (lr=...): ..." message of the
       history; or why a click did not train.
-    - ``history``: the History of the last run (None before the first one).
+    - ``params``, ``history``: the trained parameters and History of the last run (None before the first one).
     - ``trainings`` / ``ignored_clicks``: counters of runs and of clicks that did not train.
 
     ``seed``, ``optimizer`` and ``train_size`` are fixed per panel (passed on to
-    :func:`train_and_report`). ``max_runs`` > 1 keeps the last few runs on the board, for
+    :func:`train_mnist`). ``max_runs`` > 1 keeps the last few runs on the board, for
     comparing settings.
     """
 
@@ -73,7 +73,7 @@ class TrainingPanel:
                  train_size=None, max_runs=1, title="784-10-10 on MNIST"):
         self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-4, max=2, step=0.1, description="lr",
                                          continuous_update=False, readout_format=".3g")
-        self.init = widgets.Dropdown(options=SCHEMES, value=init, description="init")
+        self.init = widgets.Dropdown(options=INITS, value=init, description="init")
         self.num_epochs = widgets.IntSlider(value=num_epochs, min=1, max=10, description="num_epochs",
                                             continuous_update=False, style={"description_width": "initial"})
         self.batch_size = widgets.Dropdown(options=BATCH_SIZES, value=batch_size, description="batch_size")
@@ -84,7 +84,7 @@ class TrainingPanel:
         self._set_status("Choose the settings, then click <b>Train</b>.")
         self.seed, self.optimizer, self.train_size = seed, optimizer, train_size
         self.max_runs, self.title = max_runs, title
-        self.history = None
+        self.params = self.history = None
         self.trainings = 0
         self.ignored_clicks = 0
         self.busy = False
@@ -109,7 +109,7 @@ class TrainingPanel:
         return base64.b64decode(self.output.outputs[0]["data"]["image/png"])
 
     def settings(self):
-        """The arguments of :func:`train_and_report` the next training will use."""
+        """The arguments of :func:`train_mnist` the next training will use."""
         return dict(lr=self.lr.value, init=self.init.value, num_epochs=self.num_epochs.value,
                     batch_size=self.batch_size.value, seed=self.seed, optimizer=self.optimizer,
                     train_size=self.train_size)
@@ -181,8 +181,8 @@ class TrainingPanel:
                     self._set_status(f"epoch {history.epoch[-1]}/{settings['num_epochs']}: validation accuracy "
                                      f"{history.val_acc[-1]:.3f} ({html.escape(label)})")
 
-            self.history = train_and_report(**settings, callback=on_epoch)
-            self._set_status(self.report(self.history, label))
+            self.params, self.history = train_mnist(**settings, callback=on_epoch)
+            self._set_status(self.report(self.params, self.history, label))
             self._last_settings = settings
         except Exception as e:
             self._set_status(f'<span style="color:crimson">error: {html.escape(repr(e))}</span>')
@@ -197,8 +197,8 @@ class TrainingPanel:
         self._shown = self.status.value = value
 
     @staticmethod
-    def report(history, label=""):
-        """The status line (HTML) for a finished run.
+    def report(params, history, label=""):
+        """The status line (HTML) for a finished run: its trained params and its History.
 
         The validation accuracy, and the dead hidden units if any (on the 5,000 validation images);
         when the accuracy is below CHANCE, the findings of :func:`mathnn.diagnose` instead, causes
@@ -211,9 +211,9 @@ class TrainingPanel:
         line = f"validation accuracy <b>{acc:.3f}</b> after {n} epoch{'s' * (n != 1)}{suffix}"
         X_val = load_mnist_splits().X_val
         if acc < CHANCE:
-            findings = diagnose(history.params, X_val, history) or ["mn.diagnose finds no cause in the weights"]
+            findings = diagnose(params, X_val, history) or ["mn.diagnose finds no cause in the weights"]
             return f"{line} — no better than guessing: {html.escape('; '.join(findings))}"
-        dead = np.concatenate(dead_units(history.params, X_val))  # (number of hidden units,) bool
+        dead = np.concatenate(dead_units(params, X_val))  # (number of hidden units,) bool
         return line + (f"; {dead.sum()}/{dead.size} hidden units dead" if dead.any() else "")
 
     def _show_curve(self):

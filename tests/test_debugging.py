@@ -116,41 +116,41 @@ SMALL = {"train_size": 6000}  # 47 steps of 128 per epoch
 
 def test_diagnose_names_a_symmetric_init_not_the_learning_rate(mnist):
     X_val = mn.load_mnist_splits().X_val
-    history = mn.train_and_report(0.1, "zeros", 1, 128, 0, **SMALL)
+    params, history = mn.train_mnist(0.1, "zeros", 1, 128, 0, **SMALL)
     assert history.val_acc[-1] < 0.2, "zeros: every hidden unit stays the same, the network guesses"
-    findings = mn.diagnose(history.params, X_val, history)
+    findings = mn.diagnose(params, X_val, history)
     assert findings[0].startswith("10/10 hidden units are identical (equal rows of W1 and b1): a symmetric init")
     assert not any("learning rate" in finding for finding in findings), findings
-    assert findings == mn.diagnose(history.params, X_val), "the history adds nothing here"
+    assert findings == mn.diagnose(params, X_val), "the history adds nothing here"
 
 
 def test_diagnose_finds_dead_units_after_a_too_large_lr(mnist):
     X_val = mn.load_mnist_splits().X_val
-    history = mn.train_and_report(3, "he", 1, 128, 0)  # the steps kill every hidden unit (lesson 06)
-    findings = mn.diagnose(history.params, X_val, history)
+    params, history = mn.train_mnist(3, "he", 1, 128, 0)  # the steps kill every hidden unit (lesson 06)
+    findings = mn.diagnose(params, X_val, history)
     dead = [finding for finding in findings if "hidden units dead" in finding]
     assert len(dead) == 1 and dead[0].startswith("10/10 hidden units dead: their ReLU outputs 0 on all 5000")
     assert not any("identical" in finding for finding in findings)
     assert findings.index(dead[0]) < len(findings) - 1 and "learning rate may be too large" in findings[-1]
-    _, cache = mn.forward(history.params, X_val)
-    np.testing.assert_array_equal(mn.debugging.dead_units(history.params, X_val)[0], cache["A1"].max(axis=1) <= 0)
+    _, cache = mn.forward(params, X_val)
+    np.testing.assert_array_equal(mn.debugging.dead_units(params, X_val)[0], cache["A1"].max(axis=1) <= 0)
 
 
 def test_diagnose_finds_nothing_alarming_in_a_healthy_run(mnist):
     X_val = mn.load_mnist_splits().X_val
-    history = mn.train_and_report(0.1, "he", 1, 128, 0, **SMALL)
+    params, history = mn.train_mnist(0.1, "he", 1, 128, 0, **SMALL)
     assert history.val_acc[-1] > 0.5
-    assert mn.diagnose(history.params, X_val, history) == []
-    assert mn.diagnose(history.params, X_val) == []
+    assert mn.diagnose(params, X_val, history) == []
+    assert mn.diagnose(params, X_val) == []
 
 
 def test_diagnose_says_the_learning_rate_may_be_too_small_only_when_nothing_else_explains_it(mnist):
     X_val = mn.load_mnist_splits().X_val
-    history = mn.train_and_report(0.001, "he", 3, 128, 0, **SMALL)
-    findings = mn.diagnose(history.params, X_val, history)
+    params, history = mn.train_mnist(0.001, "he", 3, 128, 0, **SMALL)
+    findings = mn.diagnose(params, X_val, history)
     assert len(findings) == 1 and findings[0].startswith("the learning rate may be too small: the training loss "
                                                          "fell only from 2.")
-    assert mn.diagnose(history.params, X_val) == [], "without a history, nothing is said about the learning rate"
+    assert mn.diagnose(params, X_val) == [], "without a history, nothing is said about the learning rate"
 
 
 def test_diagnose_nan_first_and_alone():

@@ -407,3 +407,14 @@ def test_initial_loss_is_about_ln_10(mnist, seed):
     loss, _ = mn.loss_and_grads(params, X, mn.one_hot(y))
     assert abs(loss - math.log(10)) < 0.3, loss
     assert 0.02 < mn.accuracy(params, X, y) < 0.25  # chance level, about 10 %
+
+
+def test_trained_path_is_a_place_of_its_own(tmp_path, monkeypatch):
+    """Lesson 04 saves its network at trained_path(), lesson 08 loads it: not inside the MNIST cache."""
+    path = mn.trained_path("784-10-10")
+    assert path.name == "784-10-10.npz" and path.parent.name == "trained" and path.parent.is_dir()
+    assert path.parent != mn.data.default_dir()
+    monkeypatch.setattr(mn.data, "SOURCE_CHECKOUT", False)  # an installed package: the per-user cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert mn.trained_path("x") == tmp_path / "mathnn" / "trained" / "x.npz"
+    assert (tmp_path / "mathnn" / "trained").is_dir()

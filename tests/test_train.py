@@ -27,16 +27,17 @@ def test_history_lengths_with_validation(small):
     h = mn.fit(fresh(), X, y, X_val=X_val, y_val=y_val, rng=np.random.default_rng(0), lr=0.1, num_epochs=3,
                batch_size=100)
     assert h.epoch == [1, 2, 3]
-    for name in ("lr", "train_loss", "val_loss", "val_acc", "seconds"):
+    for name in ("lr", "train_loss", "val_loss", "val_acc", "cumulative_seconds"):
         assert len(getattr(h, name)) == 3, name
     assert len(h.step_loss) == 3 * 11  # 1,050 examples in batches of 100: 11 steps per epoch
     assert h.lr == [0.1, 0.1, 0.1]
     assert h.diverged is None
-    assert all(b > a > 0 for a, b in zip(h.seconds, h.seconds[1:]))  # cumulative training time
+    assert all(b > a > 0 for a, b in zip(h.cumulative_seconds, h.cumulative_seconds[1:]))
     for e in range(3):  # an epoch's train loss is the mean of its step losses
         assert h.train_loss[e] == pytest.approx(np.mean(h.step_loss[11 * e:11 * (e + 1)]), rel=1e-6)
     assert {f.name for f in dataclasses.fields(h)} == {"epoch", "lr", "train_loss", "val_loss", "val_acc",
-                                                       "seconds", "step_loss", "steps_per_epoch", "diverged", "params"}
+                                                       "cumulative_seconds", "step_loss", "steps_per_epoch",
+                                                       "diverged"}
 
 
 def test_history_without_validation(small):
@@ -152,14 +153,14 @@ def test_overfits_a_64_example_batch(mnist, optimizer, lr):
 
 
 def literal_fit(params, X, y, rng, optimizer, lr, num_epochs, batch_size):
-    """Training written as the lessons write it: minibatches, forward, nll, backward, an optimizer step."""
+    """Training written as the lessons write it: minibatches, forward, cross_entropy, backward, an optimizer step."""
     opt = mn.make_optimizer(optimizer, params, lr)
     Y = mn.one_hot(y).astype(X.dtype)
     losses = []
     for _ in range(num_epochs):
         for X_batch, Y_batch in mn.minibatches(X, Y, batch_size, rng):
             _, cache = mn.forward(params, X_batch)
-            losses.append(mn.nll(cache["log_A"], Y_batch))
+            losses.append(mn.cross_entropy(cache[f"Z{len(params) // 2}"], Y_batch))  # Z_D: the logits
             opt.step(mn.backward(params, cache, Y_batch))
     return losses
 
@@ -320,3 +321,9 @@ def test_an_optimizer_object_and_an_lr_conflict(small):
     assert h.lr == [0.001]
     h = mn.fit(fresh(), X, y, rng=np.random.default_rng(0), num_epochs=1)  # a name and no lr: 0.1
     assert h.lr == [0.1]
+
+
+def test_train_mnist_takes_the_layer_sizes(mnist):
+    params, history = mn.train_mnist(0.1, "he", 1, 128, 0, sizes=(784, 32, 16, 10), train_size=2000)
+    assert [params[f"W{l}"].shape for l in (1, 2, 3)] == [(32, 784), (16, 32), (10, 16)]
+    assert history.epoch == [1] and history.val_acc[0] > 0.3  # on the 5,000 validation images; chance is 0.1

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mathnn import widgets as mw
-from mathnn.network import SCHEMES
+from mathnn.network import INITS
 
 SMALL = {"train_size": 6000}  # 47 steps of 128 per epoch: fast, and enough to tell runs apart
 
@@ -23,20 +23,22 @@ def _mnist_reachable(mnist):
     """Every test here trains on MNIST; skip them all (as tests/conftest.py decides) when it is not reachable."""
 
 
-def test_train_and_report_is_deterministic():
-    a = mw.train_and_report(0.1, "he", 1, 128, 0, **SMALL)
-    b = mw.train_and_report(lr=0.1, init="he", num_epochs=1, batch_size=128, seed=0, **SMALL)
-    c = mw.train_and_report(0.1, "he", 1, 128, 1, **SMALL)
+def test_train_mnist_is_deterministic():
+    params_a, a = mw.train_mnist(0.1, "he", 1, 128, 0, **SMALL)
+    params_b, b = mw.train_mnist(lr=0.1, init="he", num_epochs=1, batch_size=128, seed=0, **SMALL)
+    _, c = mw.train_mnist(0.1, "he", 1, 128, 1, **SMALL)
+    for key in params_a:
+        np.testing.assert_array_equal(params_a[key], params_b[key])
     assert a.diverged is None and a.epoch == [1] and len(a.step_loss) == 47
     assert a.step_loss == b.step_loss and a.val_loss == b.val_loss and a.val_acc == b.val_acc
     assert a.step_loss != c.step_loss, "the seed decides the initial weights and the batches"
     assert 0.5 < a.val_acc[0] < 1, "one epoch on 6,000 images (47 steps) learns something"
 
 
-def test_train_and_report_returns_a_diverged_history_without_raising():
+def test_train_mnist_returns_a_diverged_history_without_raising():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # neither an exception nor a warning may escape
-        history = mw.train_and_report(30, "he", 3, 128, 0)
+        _, history = mw.train_mnist(30, "he", 3, 128, 0)
     assert history.diverged.startswith("diverged at epoch 1, step 3 (lr=30)")
     assert history.epoch == [] and history.val_acc == []
 
@@ -47,7 +49,7 @@ def test_panel_controls_and_display():
     assert panel.lr.base == 10 and panel.lr.min == -4 and panel.lr.max >= 1 and not panel.lr.continuous_update
     assert panel.lr.value == pytest.approx(0.1)
     assert isinstance(panel.init, widgets.Dropdown) and panel.init.description == "init"
-    assert tuple(panel.init.options) == SCHEMES and panel.init.value == "he"
+    assert tuple(panel.init.options) == INITS and panel.init.value == "he"
     assert isinstance(panel.num_epochs, widgets.IntSlider) and (panel.num_epochs.min, panel.num_epochs.max) == (1, 10)
     assert panel.num_epochs.value == 3
     assert tuple(panel.batch_size.options) == (32, 64, 128, 256, 512) and panel.batch_size.value == 128
@@ -72,14 +74,14 @@ def test_moving_the_controls_does_not_train():
                                 "seed": 0, "optimizer": "sgd", "train_size": 6000}
 
 
-def test_click_trains_redraws_and_matches_train_and_report():
+def test_click_trains_redraws_and_matches_train_mnist():
     panel = mw.TrainingPanel(num_epochs=2, **SMALL)
     empty = panel.png
     panel.lr.value = 0.3
     panel.init.value = "glorot"
     panel.train_button.click()
 
-    direct = mw.train_and_report(lr=panel.lr.value, init="glorot", num_epochs=2, batch_size=128, seed=0, **SMALL)
+    _, direct = mw.train_mnist(lr=panel.lr.value, init="glorot", num_epochs=2, batch_size=128, seed=0, **SMALL)
     assert panel.history.step_loss == direct.step_loss, "same arguments, same seed: the same run"
     assert panel.history.val_acc == direct.val_acc
     first = panel.png
@@ -95,7 +97,7 @@ def test_click_trains_redraws_and_matches_train_and_report():
     panel.init.value = "small"
     panel.train_button.click()  # at once, right after the run: the new settings train (no quiet period)
     assert panel.trainings == 2 and panel.ignored_clicks == 0
-    assert panel.history.step_loss == mw.train_and_report(**panel.settings()).step_loss, "the new settings' run"
+    assert panel.history.step_loss == mw.train_mnist(**panel.settings())[1].step_loss, "the new settings' run"
     assert panel.png != first, "a new lr and init give a new image"
     np.testing.assert_array_equal(panel.curve.ax_loss.lines[0].get_ydata(), panel.history.train_loss)
     assert "lr=0.01, small" in panel.status.value
@@ -139,14 +141,14 @@ def test_a_healthy_run_reports_dead_units_only_when_there_are_some(monkeypatch):
     panel.train_button.click()
     assert "validation accuracy" in panel.status.value and "guessing" not in panel.status.value
     assert "dead" not in panel.status.value
-    real = mw.train_and_report
+    real = mw.train_mnist
 
     def killing_two_units(**settings):
-        history = real(**settings)
-        history.params["b1"][[2, 7]] = -1e3  # units 2 and 7 never fire now
-        return history
+        params, history = real(**settings)
+        params["b1"][[2, 7]] = -1e3  # units 2 and 7 never fire now
+        return params, history
 
-    monkeypatch.setattr(mw, "train_and_report", killing_two_units)
+    monkeypatch.setattr(mw, "train_mnist", killing_two_units)
     panel.lr.value = 0.2
     panel.train_button.click()
     assert panel.history.val_acc[-1] > mw.CHANCE and panel.status.value.endswith("; 2/10 hidden units dead")
@@ -169,9 +171,9 @@ def test_nan_lr_is_refused_visibly(monkeypatch):
 def test_clicks_while_training_or_repeating_the_last_run_do_not_train(monkeypatch):
     panel = mw.TrainingPanel(num_epochs=2, **SMALL)
     seen_during_run = []  # (button disabled?, status) right after a click made during the run
-    real = mw.train_and_report
+    real = mw.train_mnist
 
-    def clicking_train_and_report(callback, **settings):
+    def clicking_train_mnist(callback, **settings):
         def on_epoch(history):
             panel.train_button.click()  # a click handled while the run is going (re-entrant)
             seen_during_run.append((panel.train_button.disabled, panel.status.value))
@@ -179,7 +181,7 @@ def test_clicks_while_training_or_repeating_the_last_run_do_not_train(monkeypatc
 
         return real(callback=on_epoch, **settings)
 
-    monkeypatch.setattr(mw, "train_and_report", clicking_train_and_report)
+    monkeypatch.setattr(mw, "train_mnist", clicking_train_mnist)
     panel.train_button.click()
     assert panel.trainings == 1 and panel.ignored_clicks == 2, "one click, one run; 2 clicks during it (one per epoch)"
     assert [disabled for disabled, _ in seen_during_run] == [True, True]
@@ -213,7 +215,7 @@ def test_an_error_is_shown_and_the_panel_recovers(monkeypatch):
     def broken(**settings):
         raise RuntimeError("no MNIST here")
 
-    monkeypatch.setattr(mw, "train_and_report", broken)
+    monkeypatch.setattr(mw, "train_mnist", broken)
     with pytest.raises(RuntimeError):
         panel.train()
     assert "no MNIST here" in panel.status.value and "error" in panel.status.value
