@@ -490,6 +490,11 @@ def test_mathnns_own_functions_are_the_fallbacks():
     assert check.cosine_schedule.fallback is mn.cosine_schedule and check.step_schedule.fallback is mn.step_schedule
 
 
+def test_mathnns_relu_works_on_a_vector_too():  # lesson 01 plots relu(z) for z of shape (121,)
+    z = np.linspace(-3, 3, 121)
+    np.testing.assert_array_equal(check.relu.fallback(z), np.maximum(z, 0))
+
+
 def test_an_exception_in_your_code_shows_its_type_message_and_line(capsys):
     def my_relu(Z):
         A = Z.copy()
