@@ -1,33 +1,15 @@
 """mathnn.check: a right implementation passes; each classic mistake gets its own hint.
 
 Every wrong implementation below makes exactly one mistake, and the test asserts that the
-checker prints the hint naming that mistake (a phrase of it), returns False, and doesn't raise.
+checker prints the hint naming that mistake (a phrase of it), returns mathnn's version
+instead of the learner's, and doesn't raise.
 """
 
 import numpy as np
 import pytest
+from check_helpers import assert_hint, assert_passes, verdict
 
 from mathnn import check
-
-
-def verdict(checker, fn, capsys):
-    """Run a checker; return (its return value, what it printed)."""
-    ok = checker(fn)
-    return ok, capsys.readouterr().out
-
-
-def assert_passes(checker, fn, capsys):
-    ok, out = verdict(checker, fn, capsys)
-    assert ok is True, out
-    assert out.startswith(f"✓ {checker.__name__}: all ") and "checks passed" in out, out
-
-
-def assert_hint(checker, fn, phrase, capsys):
-    ok, out = verdict(checker, fn, capsys)
-    assert ok is False, out
-    assert out.startswith(f"✗ {checker.__name__}: "), out
-    assert phrase in out, out
-
 
 # ----------------------------------------------------------------------------- one_hot
 
@@ -369,11 +351,13 @@ def test_backward_db_not_summed(capsys):
     assert_hint(check.backward, fn, "db2 has shape (10, m): sum dZ2 over the batch axis", capsys)
 
 
-def test_backward_reports_every_wrong_gradient(capsys):
-    ok, out = verdict(check.backward, make_backward(scale=8.0), capsys)
-    assert not ok and "4 of 4 gradients are wrong" in out
-    for key in ("dW2", "db2", "dW1", "db1"):
-        assert f"{key} is m times too large" in out
+def test_backward_names_the_first_wrong_gradient_then_the_others(capsys):
+    result, out = verdict(check.backward, make_backward(scale=8.0), capsys)
+    assert result is check.backward.fallback
+    assert out.startswith("✗ backward: dW2 is m times too large: did you forget the 1/m in dZ2"), out
+    assert "3 more wrong, each built from the ones before (fix the first one first)" in out
+    for key in ("db2", "dW1", "db1"):
+        assert f"- {key} is m times too large" in out
 
 
 # ----------------------------------------------------------------------------- sgd_step
@@ -468,6 +452,320 @@ def test_sgd_step_mistakes(fn, phrase, capsys):
 def test_checkers_never_raise_on_odd_outputs(capsys):
     for checker, fn in [(check.softmax, lambda Z: "oops"), (check.relu, lambda Z: [[1, 2], [3]]),
                         (check.cross_entropy, lambda Z, Y: "x"), (check.backward, lambda p, c, Y: [1]),
-                        (check.one_hot, lambda y, k: 1 / 0)]:
-        ok, out = verdict(checker, fn, capsys)
-        assert ok is False and out.startswith("✗"), out
+                        (check.one_hot, lambda y, k: 1 / 0), (check.forward, lambda *args: {}),
+                        (check.numerical_gradient, lambda f, x, h=1e-5: "x"), (check.sgd_epoch, lambda *args: 1 / 0),
+                        (check.he_init, lambda *args: [[1], [2, 3]]), (check.cosine_schedule, lambda lr, n: 3),
+                        (check.momentum_step, lambda *args: None), (check.adam_step, lambda *args: None)]:
+        result, out = verdict(checker, fn, capsys)
+        assert result is checker.fallback and out.startswith("✗"), out
+
+
+# ----------------------------------------------------------------------------- the contract: go on either way
+
+
+def not_written(*args, **kwargs):
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("checker", [getattr(check, name) for name in check.__all__ if name != "progress"])
+def test_a_stub_not_written_yet_is_a_state_not_a_traceback(checker, capsys):
+    result, out = verdict(checker, not_written, capsys)
+    name = checker.__name__
+    assert result is checker.fallback
+    assert out == f"○ {name}: not written yet: using mathnn's {name} for now\n"
+
+
+@pytest.mark.parametrize("checker", [getattr(check, name) for name in check.__all__ if name != "progress"])
+def test_every_fallback_passes_its_own_checker(checker, capsys):
+    assert_passes(checker, checker.fallback, capsys)
+
+
+def test_mathnns_own_functions_are_the_fallbacks():
+    import mathnn as mn
+
+    assert check.softmax.fallback is mn.softmax and check.cross_entropy.fallback is mn.cross_entropy
+    assert check.one_hot.fallback is mn.one_hot and check.backward.fallback is mn.backward
+    assert check.numerical_gradient.fallback is mn.numerical_gradient
+    assert check.cosine_schedule.fallback is mn.cosine_schedule and check.step_schedule.fallback is mn.step_schedule
+
+
+def test_mathnns_relu_works_on_a_vector_too():  # lesson 01 plots relu(z) for z of shape (121,)
+    z = np.linspace(-3, 3, 121)
+    np.testing.assert_array_equal(check.relu.fallback(z), np.maximum(z, 0))
+
+
+def test_an_exception_in_your_code_shows_its_type_message_and_line(capsys):
+    def my_relu(Z):
+        A = Z.copy()
+        A[Z < 0] = Z.nonexistent
+        return A
+
+    result, out = verdict(check.relu, my_relu, capsys)
+    assert result is check.relu.fallback
+    assert out.startswith("✗ relu: your function raised AttributeError: 'numpy.ndarray' object has no attribute "
+                          "'nonexistent', in your code, line "), out
+    assert ": A[Z < 0] = Z.nonexistent (it is called as fn(Z)" in out
+    assert "Traceback" not in out and out.count("\n") == 2, out
+
+
+def test_the_line_shown_is_the_innermost_line_of_your_code(capsys):
+    def helper(Z):
+        return Z @ np.ones((3, 3))  # (10, 7) @ (3, 3): fails here
+
+    def my_relu(Z):
+        return np.maximum(helper(Z), 0)
+
+    _, out = verdict(check.relu, my_relu, capsys)
+    assert "ValueError" in out and "line" in out and "return Z @ np.ones((3, 3))" in out, out
+
+
+def test_passing_something_else_than_a_function(capsys):
+    result, out = verdict(check.relu, np.maximum(np.zeros(3), 0), capsys)
+    assert result is check.relu.fallback and "pass your function itself, check.relu(my_relu)" in out
+
+
+def test_checkers_know_their_lesson():
+    lessons = {name: getattr(check, name).lesson for name in check.__all__ if name != "progress"}
+    assert lessons == {"one_hot": 0, "relu": 1, "softmax": 1, "forward": 1, "cross_entropy": 2, "backward": 3,
+                       "numerical_gradient": 3, "sgd_step": 4, "sgd_epoch": 4, "he_init": 5, "glorot_init": 5,
+                       "cosine_schedule": 6, "step_schedule": 6, "momentum_step": 7, "adam_step": 7}
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+@pytest.fixture
+def fresh_kernel(monkeypatch):
+    """No checker has run yet."""
+    from mathnn.check import core
+
+    monkeypatch.setattr(core, "_STATUS", {})
+
+
+def test_progress_before_any_checker(fresh_kernel, capsys):
+    check.progress()
+    assert capsys.readouterr().out == "no checker has run yet in this kernel\n"
+
+
+def test_progress_lists_every_part_of_the_lessons_run_so_far(fresh_kernel, capsys):
+    check.relu(lambda Z: np.maximum(Z, 0))
+    check.softmax(lambda Z: np.exp(Z))
+    check.backward(not_written)
+    capsys.readouterr()
+    check.progress()
+    assert capsys.readouterr().out.splitlines() == [
+        "lesson 01: 1 of 3 parts passed",
+        "  relu                 passed",
+        "  softmax              wrong (using mathnn's)",
+        "  forward              not run yet",
+        "lesson 03: 0 of 2 parts passed",
+        "  backward             not written yet",
+        "  numerical_gradient   not run yet",
+    ]
+
+
+def test_progress_shows_the_last_run_of_a_checker(fresh_kernel, capsys):
+    check.relu(not_written)
+    check.relu(lambda Z: np.maximum(Z, 0))
+    capsys.readouterr()
+    check.progress()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["lesson 01: 1 of 3 parts passed", "  relu                 passed"]
+
+
+# ----------------------------------------------------------------------------- forward (lesson 01)
+
+
+def forward_with(*, b1=True, b2=True, act=lambda Z: np.maximum(Z, 0), out=None, W1T=False, W2T=False):
+    """The forward pass X -> A2 with switches for the classic mistakes (the defaults are right)."""
+    def forward(X, W1, b1_, W2, b2_):
+        Z1 = (W1.T if W1T else W1) @ X + (b1_ if b1 else 0)  # (10, 784) @ (784, m) + (10, 1) -> (10, m)
+        A1 = act(Z1)  # (10, m)
+        Z2 = (W2.T if W2T else W2) @ A1 + (b2_ if b2 else 0)  # (10, 10) @ (10, m) + (10, 1) -> (10, m)
+        return (out or softmax_right)(Z2)
+    return forward
+
+
+def test_forward_right(capsys):
+    assert_passes(check.forward, forward_with(), capsys)
+
+    def by_rows(X, W1, b1, W2, b2):  # the row layout, transposed back: also right
+        A1 = np.maximum(X.T @ W1.T + b1.T, 0)  # (m, 784) @ (784, 10) + (1, 10) -> (m, 10)
+        return softmax_right((A1 @ W2.T + b2.T).T)  # (m, 10) @ (10, 10) -> (m, 10), transposed: (10, m)
+
+    assert_passes(check.forward, by_rows, capsys)
+
+
+def forward_in_place(X, W1, b1, W2, b2):
+    Z1 = W1 @ X
+    Z1 += b1
+    b1 += 0  # harmless
+    W2 *= 1.0001  # changes the caller's weights
+    return softmax_right(W2 @ np.maximum(Z1, 0) + b2)
+
+
+@pytest.mark.parametrize("fn, phrase", [
+    (forward_with(b1=False), "you left out the bias b1"),
+    (forward_with(b2=False), "you left out the bias b2"),
+    (forward_with(b1=False, b2=False), "you left out both biases"),
+    (forward_with(act=lambda Z: Z), "you left out the ReLU"),
+    (forward_with(out=lambda Z: np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)), "your softmax runs over axis=1"),
+    (forward_with(out=lambda Z: Z), "you returned the logits Z2"),
+    (forward_with(W2T=True), "you used W2.T where W2 belongs"),
+    (forward_with(W1T=True), "raised ValueError: matmul"),
+    (forward_with(out=lambda Z: softmax_right(np.maximum(Z, 0))), "you applied the ReLU to the output too"),
+    (forward_with(out=lambda Z: np.exp(Z) / np.exp(Z).sum()), "the columns of your A2 sum to"),
+    (lambda X, W1, b1, W2, b2: softmax_right(W2 @ np.maximum(W1 @ X + b1, 0) + b2).T, "one example per row"),
+    (lambda X, W1, b1, W2, b2: np.exp(W2 @ np.maximum(W1 @ X + b1, 0) + b2) * np.inf, "nan/inf"),
+    (forward_in_place, "your forward changed its input W2 in place"),
+    (lambda X, W1, b1, W2, b2: None, "forget the `return`"),
+])
+def test_forward_mistakes(fn, phrase, capsys):
+    assert_hint(check.forward, fn, phrase, capsys)
+
+
+def test_forward_W1_transposed_hint_names_the_shapes(capsys):
+    assert_hint(check.forward, forward_with(W1T=True), "W1 @ X is (10, 784) @ (784, m)", capsys)
+
+
+# ----------------------------------------------------------------------------- backward: intermediates (lesson 03)
+
+
+def backward_with_intermediates(dZ2_scale=1.0, untransposed=False, no_mask=False):
+    """A backward pass that also returns dZ2, dA1 and dZ1, with switches for three mistakes."""
+    def backward(params, cache, Y):
+        m = Y.shape[1]
+        dZ2 = dZ2_scale * (cache["A2"] - Y) / m  # (10, m)
+        W2 = params["W2"]
+        dA1 = (W2 if untransposed else W2.T) @ dZ2  # (10, 10) @ (10, m) -> (10, m)
+        dZ1 = dA1 if no_mask else dA1 * (cache["Z1"] > 0)  # (10, m)
+        return {"dZ2": dZ2, "dW2": dZ2 @ cache["A1"].T, "db2": dZ2.sum(axis=1, keepdims=True), "dA1": dA1,
+                "dZ1": dZ1, "dW1": dZ1 @ cache["A0"].T, "db1": dZ1.sum(axis=1, keepdims=True)}
+    return backward
+
+
+def test_backward_with_intermediates_right(capsys):
+    result, out = verdict(check.backward, backward_with_intermediates(), capsys)
+    assert result is not check.backward.fallback and out == "✓ backward: all 10 checks passed\n", out
+
+
+@pytest.mark.parametrize("fn, first", [
+    (backward_with_intermediates(dZ2_scale=8.0), "dZ2 is m times too large: did you forget the 1/m"),
+    (backward_with_intermediates(untransposed=True), "dA1 is W2 @ dZ2: the way back goes through the transpose"),
+    (backward_with_intermediates(no_mask=True), "dZ1 is wrong: did you forget the ReLU mask (Z1 > 0)?"),
+])
+def test_backward_names_the_first_wrong_intermediate(fn, first, capsys):
+    assert_hint(check.backward, fn, f"✗ backward: {first}", capsys)
+
+
+def test_backward_db_summed_over_the_wrong_axis(capsys):
+    def fn(params, cache, Y):
+        grads = make_backward()(params, cache, Y)
+        grads["db2"] = ((cache["A2"] - Y) / Y.shape[1]).sum(axis=0, keepdims=True)  # (1, m)
+        return grads
+
+    assert_hint(check.backward, fn, "✗ backward: db2 has shape (1, m): you summed over axis=0 (the units)", capsys)
+
+
+# ----------------------------------------------------------------------------- numerical_gradient (lesson 03)
+
+
+def numgrad(kind="centred"):
+    """A numerical gradient with one mistake switched on by name ("centred" is right)."""
+    def numerical_gradient(f, x, h=1e-5):
+        grad = np.zeros_like(x, dtype=np.float64)
+        if kind == "all at once":
+            x += h
+            f_plus = f()
+            x -= 2 * h
+            f_minus = f()
+            x += h
+            return np.full(x.shape, (f_plus - f_minus) / (2 * h))
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            x[i] = old + h
+            f_plus = f()
+            x[i] = old - h
+            f_minus = f()
+            x[i] = old
+            if kind == "forward":
+                x[i] = old
+                f_minus = f()
+                grad[i] = (f_plus - f_minus) / h
+            elif kind == "h":
+                grad[i] = (f_plus - f_minus) / h
+            elif kind == "/ 2 * h":
+                grad[i] = (f_plus - f_minus) / 2 * h
+            elif kind == "no restore":
+                x[i] = old - h
+                grad[i] = (f_plus - f_minus) / (2 * h)
+            else:
+                grad[i] = (f_plus - f_minus) / (2 * h)
+        return grad
+    return numerical_gradient
+
+
+def numgrad_rebinds(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        x_plus, x_minus = x + e, x - e  # new arrays: f never sees them  # noqa: F841 (the mistake under test)
+        grad[i] = (f() - f()) / (2 * h)
+    return grad
+
+
+def numgrad_flat_index(f, x, h=1e-5):  # fine for a vector, IndexError for a matrix
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        old = x[i]
+        x[i] = old + h
+        f_plus = f()
+        x[i] = old - h
+        f_minus = f()
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def numgrad_fixed_h(f, x, h=1e-5):
+    return numgrad()(f, x)  # ignores the h it was given
+
+
+def test_numerical_gradient_right(capsys):
+    assert_passes(check.numerical_gradient, numgrad(), capsys)
+
+    def with_flat_view(f, x, h=1e-5):  # x.flat and a flat gradient reshaped: also right
+        grad = np.zeros(x.size)
+        for k in range(x.size):
+            old = x.flat[k]
+            x.flat[k] = old + h
+            f_plus = f()
+            x.flat[k] = old - h
+            grad[k] = (f_plus - f()) / (2 * h)
+            x.flat[k] = old
+        return grad.reshape(x.shape)
+
+    assert_passes(check.numerical_gradient, with_flat_view, capsys)
+
+
+@pytest.mark.parametrize("fn, phrase", [
+    (numgrad("forward"), "you used the forward difference (f(x + h) - f(x)) / h, whose error is O(h)"),
+    (numgrad("h"), "your gradient is twice too large: divide by 2h"),
+    (numgrad("/ 2 * h"), "h^2 times too small: / 2 * h divides by 2 and then multiplies by h"),
+    (numgrad("no restore"), "your function left x changed (largest change 0.1): put every entry back"),
+    (numgrad("all at once"), "you nudged all of x at once (x + h). Nudge one entry at a time"),
+    (numgrad_rebinds, "your gradient is all zeros: f() reads the array x itself, so nudge x in place"),
+    (numgrad_flat_index, "raised IndexError"),
+    (numgrad_fixed_h, "you ignore the h argument (h = 0.1 here)"),
+    (lambda f, x, h=1e-5: numgrad()(f, x, h).ravel(), "flattened: it must have x's shape (3, 4)"),
+    (lambda f, x, h=1e-5: -numgrad()(f, x, h), "the wrong sign"),
+    (lambda f, x, h=1e-5: f(x), "f takes no arguments: it reads x, so call f()"),
+])
+def test_numerical_gradient_mistakes(fn, phrase, capsys):
+    assert_hint(check.numerical_gradient, fn, phrase, capsys)
+
+
+def test_numerical_gradient_index_error_hint(capsys):
+    assert_hint(check.numerical_gradient, numgrad_flat_index, "loop over np.ndindex(x.shape)", capsys)

@@ -1,0 +1,179 @@
+"""Lesson 01: ReLU, softmax and the whole forward pass of the 784-10-10 network."""
+
+import numpy as np
+
+from mathnn import layers, network
+from mathnn.check.core import _fmt, checker
+
+
+def relu_mathnn(Z):
+    """mathnn's relu, max(0, Z) elementwise (eq. 2), as ``mn.relu_forward`` computes it, for Z of any shape.
+
+    (relu_forward itself insists on (n, m); lesson 01 also plots relu on a vector z.)
+    """
+    return np.maximum(Z, 0)
+
+
+@checker(lesson=1, fallback=relu_mathnn, signature="fn(Z) with Z of shape (n, m)")
+def relu(c, fn):
+    """Check ``fn(Z) -> A = max(0, Z)``, elementwise: Z (n, m) -> A (n, m), Z itself left unchanged."""
+    rng = np.random.default_rng(0)
+    m = 7
+    Z = rng.standard_normal((10, m))  # (10, m): about half the entries negative
+    Z[0, :3] = 0.0  # a few exact zeros: relu(0) = 0
+    A = c.array(c.call(fn, Z, keep=("Z",), fix=(
+        "e.g. Z[Z < 0] = 0, and the backward pass still needs the original Z. "
+        "Return a new array: np.maximum(Z, 0)")))
+    c.require_shape(A, (10, m), {
+        (m,): "your output has shape (m,) = (7,): np.max(Z, 0) takes the largest entry along axis 0. "
+              "Use np.maximum(Z, 0), the elementwise maximum",
+        (10,): "your output has shape (10,): np.max(Z, axis=1) reduces along an axis. "
+               "Use np.maximum(Z, 0), the elementwise maximum",
+        (): "your output is a single number: np.max(Z) is the largest entry of Z. "
+            "Use np.maximum(Z, 0), the elementwise maximum",
+    })
+    c.compare(A, np.maximum(Z, 0), [
+        ("you returned the 0/1 mask (Z > 0), which is ReLU's derivative; relu returns the values max(0, Z)",
+         Z > 0),
+        ("you returned min(0, Z): negatives kept, positives zeroed; relu is max(0, Z)", np.minimum(Z, 0)),
+        ("you returned |Z|: relu sets negative entries to 0, it doesn't flip their sign", np.abs(Z)),
+        ("your output equals Z: relu sets the negative entries to 0 (np.maximum(Z, 0))", Z),
+    ], otherwise=_relu_hint(A, Z))
+
+
+def _relu_hint(A, Z):
+    """Which half of relu is wrong: the negative inputs or the positive ones?"""
+    positive = Z > 0
+    if np.allclose(A[positive], Z[positive]):
+        j = np.argmax(~positive & (A != 0))
+        return (f"positive entries are right, but negative inputs must give exactly 0; yours gives "
+                f"{A.flat[j]:.3g} for z = {Z.flat[j]:.3g} (a leaky ReLU?)")
+    if np.allclose(A[~positive], 0):
+        return "negative inputs give 0 as they should, but positive entries must pass through unchanged"
+    return "wrong values: relu(z) = max(0, z) for every entry (np.maximum(Z, 0))"
+
+
+@checker(lesson=1, fallback=layers.softmax, signature="fn(Z) with logits Z of shape (k, m)")
+def softmax(c, fn):
+    """Check ``fn(Z) -> A``, the column-wise softmax (eq. 3): Z (k, m) -> A (k, m).
+
+    Every column of A must be positive and sum to 1, also for huge logits like [1000, 1001, 1002].
+    """
+    rng = np.random.default_rng(0)
+    m = 7
+    Z = 3 * rng.standard_normal((10, m))  # (10, m): 10 classes, one example per column
+    keep_Z = dict(keep=("Z",), fix=("e.g. Z -= Z.max(...), so the caller's Z is now different. "
+                                    "Write Z = Z - Z.max(axis=0, keepdims=True), which makes a new array"))
+    A = c.array(c.call(fn, Z, **keep_Z))
+    c.require_shape(A, (10, m), {
+        (m, 10): "your output has shape (m, 10) = (7, 10); expected (10, m) = (10, 7) — did you transpose, "
+                 "or normalize over the wrong axis?",
+        (m,): "your output has shape (m,) = (7,): softmax returns a probability for every class of every "
+              "example, the same shape as Z",
+    })
+    c.require(np.all(np.isfinite(A)), "your softmax returns nan/inf for ordinary logits (3 * standard normal)")
+    E = np.exp(Z)
+    E_rowmax = np.exp(Z - Z.max(axis=1, keepdims=True))
+    c.compare(A, layers.softmax(Z), [
+        ("your columns don't sum to 1 — did you sum over axis=1 instead of axis=0?",
+         E / E.sum(axis=1, keepdims=True)),
+        ("your whole matrix sums to 1, not each column: sum over axis=0 with keepdims=True", E / E.sum()),
+        ("you subtracted each row's max (axis=1); subtract each column's max: Z.max(axis=0, keepdims=True)",
+         E_rowmax / E_rowmax.sum(axis=0, keepdims=True)),
+        ("you returned exp(Z) without dividing by the column sums", E),
+        ("your output equals Z, the logits: softmax exponentiates them and divides each column by its sum",
+         Z),
+    ], otherwise=_softmax_hint(A, layers.softmax(Z)))
+
+    # Stability: exp(1000) overflows to inf, exp(-1000) underflows to 0 (eq. 3 shifts by the column max).
+    for z, hint in (
+        ([1000.0, 1001.0, 1002.0], "your softmax returns nan/inf for z = [1000, 1001, 1002] — subtract "
+                                   "the column max before exp (eq. 3)"),
+        ([-1000.0, -1001.0, -1002.0], "your softmax returns nan/inf for z = [-1000, -1001, -1002]: every "
+                                      "exp underflows to 0 and 0/0 = nan — subtract the column max before exp"),
+    ):
+        column = np.array(z).reshape(3, 1)  # (3, 1): k = 3 classes, one example
+        A1 = c.array(c.call(fn, column, **keep_Z))
+        c.require(A1.shape == (3, 1) and np.all(np.isfinite(A1)), hint)
+        c.compare(A1, layers.softmax(column), otherwise=(
+            f"for z = {z} your softmax gives {_fmt(A1.ravel())}; expected {_fmt(layers.softmax(column).ravel())}"))
+
+    two = np.array([[1000.0, 0.0], [1001.0, 1.0], [1002.0, 2.0]])  # (3, 2): columns on very different scales
+    A2 = c.array(c.call(fn, two, **keep_Z))
+    c.require(A2.shape == (3, 2) and np.all(np.isfinite(A2)),
+              "your softmax returns nan/inf for Z with columns [1000, 1001, 1002] and [0, 1, 2]: subtract "
+              "each column's own max (Z.max(axis=0, keepdims=True)), not the max of the whole matrix")
+    c.compare(A2, layers.softmax(two), otherwise=(
+        f"for Z with columns [1000, 1001, 1002] and [0, 1, 2] your softmax gives {_fmt(A2)}; "
+        f"expected {_fmt(layers.softmax(two))}"))
+
+
+def _softmax_hint(A, right):
+    sums = A.sum(axis=0)
+    if not np.allclose(sums, 1):
+        return f"your columns don't sum to 1 (they sum to {_fmt(sums)}): divide each column by its own sum"
+    return (f"your columns sum to 1 but the values are wrong (largest difference {np.abs(A - right).max():.3g}): "
+            f"softmax is exp(Z - c) / sum(exp(Z - c)) with c the column max (eq. 3)")
+
+
+
+def forward_mathnn(X, W1, b1, W2, b2):
+    """mathnn's forward pass of the 784-10-10 network: X (784, m) -> A2 (10, m) (eqs. 1-3), via ``mn.forward``."""
+    return network.forward({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X)[0]
+
+
+@checker(lesson=1, fallback=forward_mathnn, signature="fn(X, W1, b1, W2, b2) with X (784, m), W1 (10, 784), "
+                                                      "b1 (10, 1), W2 (10, 10), b2 (10, 1)")
+def forward(c, fn):
+    """Check ``fn(X, W1, b1, W2, b2) -> A2``, the forward pass of the 784-10-10 network (eqs. 1-3).
+
+    X (784, m), W1 (10, 784), b1 (10, 1), W2 (10, 10), b2 (10, 1)  ->  A2 (10, m):
+    Z1 = W1 @ X + b1, A1 = relu(Z1), Z2 = W2 @ A1 + b2, A2 = softmax(Z2). The inputs stay unchanged.
+    """
+    rng = np.random.default_rng(0)
+    m = 7  # not 10, so that a transposed X or W1 cannot hide behind a square shape
+    X = rng.random((784, m))  # (784, m) "pixels" in [0, 1)
+    W1 = np.sqrt(2 / 784) * rng.standard_normal((10, 784))  # (10, 784), He (eq. 11)
+    W2 = np.sqrt(2 / 10) * rng.standard_normal((10, 10))  # (10, 10)
+    b1, b2 = rng.standard_normal((10, 1)), rng.standard_normal((10, 1))  # (10, 1) each, large enough to matter
+    out = c.call(fn, X, W1, b1, W2, b2, keep=("X", "W1", "b1", "W2", "b2"), on_error={ValueError: (
+        " — write every product as (rows, inner) @ (inner, columns): W1 @ X is (10, 784) @ (784, m), "
+        "W2 @ A1 is (10, 10) @ (10, m)")}, fix="compute new arrays (Z1 = W1 @ X + b1), not Z1 += ... on an input")
+    A2 = c.array(out)
+    c.require_shape(A2, (10, m), {
+        (m, 10): f"your output has shape (m, 10) = ({m}, 10): one example per row. Keep one example per column: "
+                 f"Z1 = W1 @ X + b1 is (10, 784) @ (784, m) + (10, 1) -> (10, m) (eq. 1)",
+    }, what="your output")
+    c.require(np.all(np.isfinite(A2)), "your output holds nan/inf for ordinary inputs: is your softmax the stable "
+                                       "one (subtract each column's max, eq. 3)?")
+
+    def through(Z1, *, act=lambda Z: np.maximum(Z, 0), W2_=W2, b2_=b2, out=layers.softmax):
+        """The rest of the pass after Z1 (10, m), with one piece swapped for a mistake's."""
+        return out(W2_ @ act(Z1) + b2_)  # (10, 10) @ (10, m) + (10, 1) -> (10, m)
+
+    E_rows = np.exp(W2 @ np.maximum(W1 @ X + b1, 0) + b2)  # (10, m)
+    c.compare(A2, through(W1 @ X + b1), [
+        ("you left out the bias b1: Z1 = W1 @ X + b1 (eq. 1)", through(W1 @ X)),
+        ("you left out the bias b2: Z2 = W2 @ A1 + b2 (eq. 1)", through(W1 @ X + b1, b2_=0)),
+        ("you left out both biases: Z1 = W1 @ X + b1, Z2 = W2 @ A1 + b2 (eq. 1)", through(W1 @ X, b2_=0)),
+        ("you left out the ReLU: A1 = relu(Z1) (eq. 2); without it the two layers are one linear layer",
+         through(W1 @ X + b1, act=lambda Z: Z)),
+        ("you used W2.T where W2 belongs: Z2 = W2 @ A1 + b2, (10, 10) @ (10, m) — W2 is square, so the shape "
+         "can't tell", through(W1 @ X + b1, W2_=W2.T)),
+        ("your softmax runs over axis=1, across the examples: each column (one example) must sum to 1, "
+         "so exp(Z2) / exp(Z2).sum(axis=0, keepdims=True)", E_rows / E_rows.sum(axis=1, keepdims=True)),
+        ("you returned the logits Z2: apply the softmax, A2 = softmax(Z2) (eq. 3)",
+         through(W1 @ X + b1, out=lambda Z: Z)),
+        ("you applied the ReLU to the output too: A2 = softmax(Z2), no ReLU on the logits",
+         through(W1 @ X + b1, out=lambda Z: layers.softmax(np.maximum(Z, 0)))),
+    ], otherwise=_forward_hint(A2, through(W1 @ X + b1)))
+
+
+def _forward_hint(A2, right):
+    """Columns that don't sum to 1 point at the softmax; otherwise say how far off it is."""
+    sums = A2.sum(axis=0)
+    if not np.allclose(sums, 1):
+        return (f"the columns of your A2 sum to {_fmt(sums)}, not 1: A2 = softmax(Z2) over axis 0, the classes of "
+                f"each example (eq. 3)")
+    return (f"wrong values (largest difference {np.abs(A2 - right).max():.3g}): Z1 = W1 @ X + b1, A1 = relu(Z1), "
+            f"Z2 = W2 @ A1 + b2, A2 = softmax(Z2) (eqs. 1-3)")
