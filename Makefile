@@ -1,6 +1,8 @@
-# make lab   set up (first time) and open the course in JupyterLab
-# make test  set up (first time) and run every test: lint, unit tests, notebooks, browser
-# Both reuse .venv; it is rebuilt only when pyproject.toml changes.
+# make lab      set up (first time) and open the learner's edition in JupyterLab
+# make test     set up (first time) and run every test: lint, unit tests, notebooks, browser
+# make learner  regenerate the learner's edition (notebooks/learner/) from the complete lessons;
+#               it refuses to replace notebooks a learner edited unless FORCE=1 (then it keeps a backup)
+# All reuse .venv; it is rebuilt only when pyproject.toml changes.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,8 +10,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8888
+NBGRADER_SERVER_EXTENSIONS := $(addprefix nbgrader.server_extensions.,formgrader assignment_list course_list \
+	validate_assignment)
 
-.PHONY: lab test lint unit notebooks notebooks-1-thread browser strip bench install clean
+.PHONY: lab test lint unit notebooks notebooks-1-thread browser strip learner bench install clean
 
 # Jupyter kernels run in notebooks/, so a relative MATHNN_DATA (MATHNN_DATA=../shared/mnist make test)
 # would point elsewhere there: pass it on as an absolute path.
@@ -21,6 +25,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[notebooks,dev,torch]"
+	@# nbgrader (which makes the learner's edition) brings a grading UI that a learner doesn't need: off
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader
+	$(BIN)/jupyter server extension disable --sys-prefix $(NBGRADER_SERVER_EXTENSIONS)
 	touch $@
 
 install: $(STAMP)
@@ -28,7 +35,7 @@ install: $(STAMP)
 # served on 127.0.0.1 only, with a token (printed in the URL); --allow-root only for root
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-		$(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_data.ipynb
+		--ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/learner/00_data.ipynb
 
 test: lint unit notebooks notebooks-1-thread browser
 
@@ -39,15 +46,16 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 -m "not browser" tests
 
-# Every notebook under nbval in a fresh kernel, one after another, with the machine's default
-# number of BLAS threads, as a learner runs them.
+# Every notebook of both editions (notebooks/ and notebooks/learner/) under nbval in a fresh kernel,
+# one after another, with the machine's default number of BLAS threads, as a learner runs them.
 notebooks: $(STAMP)
 	$(BIN)/pytest --nbval-lax --nbval-current-env notebooks
 
-# The series again with one BLAS thread (two notebooks at a time): a lesson's claims must not
-# depend on how a learner's BLAS splits its sums.
+# The complete lessons again with one BLAS thread (two notebooks at a time): a lesson's claims must
+# not depend on how a learner's BLAS splits its sums. (The learner's edition runs the same code.)
 notebooks-1-thread: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env \
+		notebooks/*.ipynb
 
 # JupyterLab in headless Chromium; skipped, saying so, when Chromium is missing
 # (unless MATHNN_REQUIRE_BROWSER=1, as in CI, where that is a failure)
@@ -60,8 +68,12 @@ browser: $(STAMP)
 		echo "SKIPPED the browser tests: no Chromium at $(CHROMIUM) (apt-get install -y chromium to run them)"; \
 	fi
 
+# the complete lessons only: the learner's edition is generated stripped, and is the learner's to edit
 strip: $(STAMP)
 	$(BIN)/nbstripout --extra-keys "metadata.widgets" notebooks/*.ipynb
+
+learner: $(STAMP)
+	$(BIN)/python notebooks/make_learner_edition.py $(if $(filter-out 0,$(FORCE)),--force)
 
 bench: $(STAMP)
 	$(BIN)/python -m mathnn bench

@@ -1,4 +1,5 @@
-"""Every notebook is committed clean (nbstripout --verify: no outputs, counts, widget state) and
+"""Every notebook of both editions (the complete lessons in notebooks/, the learner's edition in
+notebooks/learner/) is committed clean (nbstripout --verify: no outputs, counts, widget state) and
 follows the series' shape: an intro cell with "What you'll ..." and a link to the notation
 page, and an "## Exercises" section. Parametrized over the notebooks that exist."""
 
@@ -12,18 +13,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
+EDITIONS = ("notebooks", "notebooks/learner")  # the complete lessons, the learner's edition
 
 
 def notebooks():
-    """notebooks/*.ipynb present on disk or tracked by git."""
-    found = {p.name for p in NOTEBOOK_DIR.glob("*.ipynb")}
+    """The notebooks of both editions, present on disk or tracked by git, as paths relative to notebooks/
+    ("00_data.ipynb", "learner/00_data.ipynb")."""
+    found = {p.relative_to(ROOT) for edition in EDITIONS for p in (ROOT / edition).glob("*.ipynb")}
     try:
-        tracked = subprocess.run(["git", "ls-files", "notebooks/*.ipynb"], cwd=ROOT, capture_output=True, text=True,
+        tracked = subprocess.run(["git", "ls-files", "notebooks/"], cwd=ROOT, capture_output=True, text=True,
                                  check=True, timeout=30).stdout.split()
-        found |= {Path(p).name for p in tracked if Path(p).parent.name == "notebooks"}
+        found |= {Path(p) for p in tracked if p.endswith(".ipynb") and str(Path(p).parent) in EDITIONS}
     except (OSError, subprocess.SubprocessError):
         pass  # not a git checkout: the files on disk are all there is
-    return sorted(found)
+    return sorted(str(p.relative_to("notebooks")) for p in found)
 
 
 def load(name):
@@ -53,16 +56,19 @@ def test_notebook_opens_with_intro_and_ends_with_exercises(name):
     assert first["cell_type"] == "markdown", f"{name}: the first cell should be the markdown introduction"
     intro = source(first)
     assert "What you'll" in intro, f"{name}: the intro lacks the \"What you'll ...\" sections"
-    assert re.search(r"\]\(notation\.md(#[^)]*)?\)", intro), f"{name}: the intro does not link to notation.md"
+    links = re.findall(r"\]\(([^)#]*notation\.md)(?:#[^)]*)?\)", intro)
+    folder = (NOTEBOOK_DIR / name).parent
+    assert any((folder / link).resolve() == NOTEBOOK_DIR / "notation.md" for link in links), \
+        f"{name}: the intro does not link to notation.md"
     markdown = "\n".join(source(c) for c in cells if c["cell_type"] == "markdown")
     assert re.search(r"^## Exercises\b", markdown, re.MULTILINE), f"{name}: no \"## Exercises\" heading"
 
 
 def test_the_series_is_complete_and_numbered():
-    """The course's nine lessons exist, numbered 00-08 in order, plus the notation page."""
+    """The course's nine lessons exist in both editions, numbered 00-08 in order, plus the notation page."""
     expected = ["00_data", "01_forward", "02_loss", "03_backprop", "04_training", "05_initialization",
                 "06_learning_rate", "07_optimizers_and_bugs", "08_draw_a_digit"]
-    assert [Path(name).stem for name in notebooks()] == expected
+    assert [name.removesuffix(".ipynb") for name in notebooks()] == expected + [f"learner/{n}" for n in expected]
     assert (NOTEBOOK_DIR / "notation.md").is_file()
 
 

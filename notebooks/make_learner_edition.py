@@ -1,0 +1,142 @@
+"""Generate the learner's edition, notebooks/learner/NN_name.ipynb, from the complete lessons notebooks/NN_name.ipynb.
+
+    python notebooks/make_learner_edition.py            # every lesson (what `make learner` runs)
+    python notebooks/make_learner_edition.py --force    # also replace notebooks a learner edited (keeps a backup)
+
+A lesson marks the learner's parts as solution regions: the lines from one with "BEGIN SOLUTION" to one with
+"END SOLUTION" (`### BEGIN SOLUTION` in code; in markdown `<!-- BEGIN SOLUTION -->` hides the markers in the
+complete lesson). nbgrader's ClearSolutions replaces a code region with `# YOUR CODE HERE` +
+`raise NotImplementedError()` and a markdown region with `YOUR ANSWER HERE`. A markdown cell wholly inside a
+region (a worked solution) becomes a cell holding only `YOUR ANSWER HERE`: the learner's place for their answer,
+and every cell keeps its place (and its id, numbered as `make strip` does), so the two editions compare cell by
+cell. A code cell that lost a region is tagged `raises-exception`: Run All (and nbval) goes on past an exercise
+not done yet. Relative links in markdown are rewritten to work from notebooks/learner/ (links to another lesson
+stay: they open its learner's edition). Outputs are stripped as by `make strip`.
+
+Nothing a learner typed is overwritten: each generated notebook records its lesson and a SHA-256 of its cells
+(type, source, tags; not outputs). A notebook whose cells no longer match it was edited; when its lesson changed,
+it is not replaced (nothing is written, the exit status is 1) unless --force, which keeps a copy as
+NAME.ipynb.bak-<timestamp> first. --force also resets an edited notebook whose lesson did not change.
+"""
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import ClearSolutions
+from nbstripout import strip_output
+
+SOURCE_DIR = Path(__file__).resolve().parent
+LEARNER_DIR = SOURCE_DIR / "learner"
+LESSONS = "[0-9][0-9]_*.ipynb"
+# what `make strip` (nbstripout --extra-keys metadata.widgets) removes besides outputs, counts and cell ids
+STRIP_KEYS = ["metadata.signature", "metadata.widgets", "cell.metadata.collapsed", "cell.metadata.ExecuteTime",
+              "cell.metadata.execution", "cell.metadata.heading_collapsed", "cell.metadata.hidden",
+              "cell.metadata.scrolled"]
+LINK = re.compile(r"""(\]\(|(?:src|href)=["'])([^)"'\s]+)""")  # ](target) and src="target" / href="target"
+
+
+def cells_digest(nb):
+    """SHA-256 of the cells' types, sources and tags: what a learner's edit changes (outputs don't count)."""
+    cells = [[c.cell_type, c.source, c.metadata.get("tags", [])] for c in nb.cells]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def is_edited(nb):
+    """True if the cells differ from what was generated (or nothing was recorded: not a generated notebook)."""
+    return nb.metadata.get("mathnn", {}).get("cells_sha256") != cells_digest(nb)
+
+
+def relink(text, lessons):
+    """Relative link targets in markdown, rewritten from notebooks/ to notebooks/learner/."""
+    def fix(match):
+        prefix, target = match.groups()
+        relative = not re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:|[#/]", target)
+        return prefix + ("../" + target if relative and target.split("#")[0] not in lessons else target)
+    return LINK.sub(fix, text)
+
+
+def strip(nb, keep_id=False):
+    """nb without outputs, execution counts and what else `make strip` removes; cell ids renumbered as it does."""
+    return strip_output(nb, keep_output=False, keep_count=False, keep_id=keep_id, extra_keys=STRIP_KEYS)
+
+
+def read_or_none(path):
+    """The notebook at path, or None if it is not a readable notebook (still the learner's file)."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return None
+
+
+def generate(source, out_dir):
+    """The learner's edition of the lesson at source, as a notebook (not written)."""
+    lessons = {path.name for path in source.parent.glob(LESSONS)}  # links to these open the learner's edition
+    nb = nbformat.read(source, as_version=4)
+    before = [cell.source for cell in nb.cells]
+    try:
+        ClearSolutions(enforce_metadata=False).preprocess(nb, {})
+    except RuntimeError as e:  # nested BEGIN SOLUTION, or no END SOLUTION
+        raise SystemExit(f"{source}: {e}; fix its solution markers (the cell is shown above)") from None
+    strip(nb)
+    for cell, old in zip(nb.cells, before):
+        if cell.cell_type == "markdown":
+            cell.source = relink(cell.source, lessons)
+        elif cell.source != old and "raises-exception" not in cell.metadata.get("tags", []):
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), "raises-exception"]
+    nb.metadata["mathnn"] = {"generated_from": os.path.relpath(source, out_dir), "cells_sha256": cells_digest(nb)}
+    return nb
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sources", nargs="*", type=Path, help=f"lessons (default: notebooks/{LESSONS})")
+    parser.add_argument("--out", type=Path, default=LEARNER_DIR, help="where to write (default: notebooks/learner)")
+    parser.add_argument("--force", action="store_true", help="replace edited notebooks too, keeping a backup")
+    args = parser.parse_args(argv)
+    sources = args.sources or sorted(SOURCE_DIR.glob(LESSONS))
+    for source in sources:
+        if not source.is_file():
+            parser.error(f"{source}: no such notebook")
+
+    plans, edited = [], []  # decide for every notebook before writing any
+    for source in sources:
+        nb, target = generate(source, args.out), args.out / source.name
+        if target.exists():
+            old = read_or_none(target)
+            if old is None or is_edited(old):
+                if not args.force and old is not None and old.metadata.get("mathnn") == nb.metadata["mathnn"]:
+                    continue  # made from the lesson as it is now: the learner's work stays
+                edited.append(target)
+            elif strip(old, keep_id=True) == nb:
+                continue  # up to date; outputs the learner produced stay
+        plans.append((target, nb))
+    if edited and not args.force:
+        names = "\n".join(f"  {path}" for path in edited)
+        print(f"Not regenerated: their lessons changed, but you edited these notebooks of the learner's edition:\n"
+              f"{names}\nNothing was written. To replace them anyway, keeping a copy of each as "
+              "NAME.ipynb.bak-<time>, run again with --force (make learner FORCE=1).", file=sys.stderr)
+        return 1
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    for target, nb in plans:
+        if target in edited:
+            backup = target.with_name(f"{target.name}.bak-{stamp}")
+            shutil.copy2(target, backup)
+            print(f"kept your edited {target.name} as {backup}")
+        nbformat.write(nb, target)
+        print(f"wrote {target}")
+    print(f"the learner's edition in {args.out} is up to date ({len(sources)} lessons, {len(plans)} written)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""The two editions: notebooks/make_learner_edition.py makes the learner's edition (notebooks/learner/) from the
+complete lessons (notebooks/). Its rules on small synthetic lessons, then the committed edition against its lessons,
+then the Makefile and the Jupyter setup around it."""
+
+import importlib.util
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_DIR = ROOT / "notebooks"
+LEARNER_DIR = SOURCE_DIR / "learner"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+_spec = importlib.util.spec_from_file_location("make_learner_edition", SOURCE_DIR / "make_learner_edition.py")
+editions = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(editions)
+
+RELU = 'def relu(Z):\n    """Z (n, m) -> (n, m)"""\n    ### BEGIN SOLUTION\n    return np.maximum(Z, 0)\n' \
+       '    ### END SOLUTION\n\nrelu(np.ones((2, 1)))'
+INTRO = '# Demo\n\nSee [notation](notation.md), [the next lesson](02_next.ipynb#top), [MNIST](https://example.org),\n' \
+        '[below](#exercises) and <img src="figure.png">.'
+
+
+def write_lesson(folder, name, cells):
+    path = folder / name
+    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC}), path)
+    return path
+
+
+@pytest.fixture
+def lessons(tmp_path):
+    """Two lessons in tmp_path: 01_demo with every kind of solution region, 02_next without any."""
+    ran = new_code_cell("import numpy as np", execution_count=3, outputs=[new_output("stream", text="hi\n")])
+    demo = write_lesson(tmp_path, "01_demo.ipynb", [
+        new_markdown_cell(INTRO),
+        ran,
+        new_code_cell(RELU),
+        new_markdown_cell("Exercise 1: why?\n\n<!-- BEGIN SOLUTION -->\nBecause.\n<!-- END SOLUTION -->"),
+        new_markdown_cell("### BEGIN SOLUTION\n**Solution to exercise 2.** It is.\n### END SOLUTION"),
+    ])
+    following = write_lesson(tmp_path, "02_next.ipynb", [new_markdown_cell("# Next")])
+    return demo, following
+
+
+def make(sources, out, *options):
+    return editions.main([*map(str, sources), "--out", str(out), *options])
+
+
+def cells(path):
+    return [(c.cell_type, c.source) for c in nbformat.read(path, as_version=4).cells]
+
+
+def learner_edits(path):
+    """A learner solves the exercise in the learner's edition at path."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].source = "def relu(Z):\n    return Z * (Z > 0)"
+    nbformat.write(nb, path)
+
+
+def change_lesson(path):
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(new_markdown_cell("A new paragraph."))
+    nbformat.write(nb, path)
+
+
+def test_solution_regions_become_stubs_and_the_rest_stays(lessons, tmp_path):
+    demo, following = lessons
+    source_text = demo.read_text()
+    assert make(lessons, tmp_path / "learner") == 0
+    nb = nbformat.read(tmp_path / "learner" / "01_demo.ipynb", as_version=4)
+    intro, imports, relu, exercise, solution = nb.cells
+    assert relu.source == 'def relu(Z):\n    """Z (n, m) -> (n, m)"""\n    # YOUR CODE HERE\n' \
+                          '    raise NotImplementedError()\n\nrelu(np.ones((2, 1)))'
+    assert exercise.source == "Exercise 1: why?\n\nYOUR ANSWER HERE"
+    assert solution.source == "YOUR ANSWER HERE"  # a worked solution: the learner's answer goes here
+    assert imports.source == "import numpy as np"
+    assert (imports.outputs, imports.execution_count) == ([], None)
+    assert relu.metadata.tags == ["raises-exception"] and "tags" not in imports.metadata
+    nbstripout = Path(sys.executable).with_name("nbstripout")  # what `make strip` runs would change nothing
+    assert subprocess.run([nbstripout, "--verify", "--extra-keys", "metadata.widgets",
+                           tmp_path / "learner" / "01_demo.ipynb"], timeout=60).returncode == 0
+    assert nb.metadata.mathnn.generated_from == os.path.join("..", "01_demo.ipynb")
+    assert demo.read_text() == source_text  # the lesson itself is untouched
+    namespace = {"np": __import__("numpy")}
+    with pytest.raises(NotImplementedError):
+        exec(relu.source, namespace)
+
+
+def test_relative_links_are_rewritten_for_the_learner_folder(lessons, tmp_path):
+    make(lessons, tmp_path / "learner")
+    intro = nbformat.read(tmp_path / "learner" / "01_demo.ipynb", as_version=4).cells[0].source
+    assert intro == '# Demo\n\nSee [notation](../notation.md), [the next lesson](02_next.ipynb#top), ' \
+                    '[MNIST](https://example.org),\n[below](#exercises) and <img src="../figure.png">.'
+
+
+def test_unbalanced_markers_stop_with_the_notebook_named_and_nothing_written(tmp_path):
+    broken = write_lesson(tmp_path, "03_broken.ipynb", [new_code_cell("x = 1\n### BEGIN SOLUTION\ny = 2")])
+    with pytest.raises(SystemExit, match=r"03_broken\.ipynb: no end solution statement found"):
+        make([broken], tmp_path / "learner")
+    assert not (tmp_path / "learner" / "03_broken.ipynb").exists()
+
+
+def test_regenerating_keeps_a_learners_edits_and_refuses_to_replace_them(lessons, tmp_path, capsys):
+    demo, _ = lessons
+    out = tmp_path / "learner"
+    make(lessons, out)
+    learner_edits(out / "01_demo.ipynb")
+    edited = (out / "01_demo.ipynb").read_text()
+
+    assert make(lessons, out) == 0  # the lesson did not change: nothing to do
+    assert (out / "01_demo.ipynb").read_text() == edited
+
+    change_lesson(demo)
+    capsys.readouterr()
+    assert make(lessons, out) == 1
+    message = capsys.readouterr().err
+    assert "you edited" in message and str(out / "01_demo.ipynb") in message and "--force" in message
+    assert (out / "01_demo.ipynb").read_text() == edited
+    assert sorted(p.name for p in out.iterdir()) == ["01_demo.ipynb", "02_next.ipynb"]  # no backup, nothing new
+
+
+def test_force_keeps_a_backup_of_the_edited_notebook_then_replaces_it(lessons, tmp_path):
+    demo, _ = lessons
+    out = tmp_path / "learner"
+    make(lessons, out)
+    learner_edits(out / "01_demo.ipynb")
+    edited = (out / "01_demo.ipynb").read_text()
+    change_lesson(demo)
+
+    assert make(lessons, out, "--force") == 0
+    backups = list(out.glob("01_demo.ipynb.bak-*"))
+    assert len(backups) == 1 and backups[0].read_text() == edited
+    regenerated = nbformat.read(out / "01_demo.ipynb", as_version=4)
+    assert regenerated.cells[-1].source == "A new paragraph." and not editions.is_edited(regenerated)
+
+
+def test_a_notebook_that_was_not_generated_counts_as_edited(lessons, tmp_path):
+    out = tmp_path / "learner"
+    out.mkdir()
+    write_lesson(out, "01_demo.ipynb", [new_code_cell("my own work")])
+    assert make(lessons, out) == 1
+    assert cells(out / "01_demo.ipynb") == [("code", "my own work")]
+
+
+def test_an_unreadable_notebook_is_kept_too(lessons, tmp_path):
+    out = tmp_path / "learner"
+    make(lessons, out)
+    (out / "01_demo.ipynb").write_text('{"cells": [half a notebook')
+    assert make(lessons, out) == 1
+    assert make(lessons, out, "--force") == 0
+    assert [p.read_text() for p in out.glob("01_demo.ipynb.bak-*")] == ['{"cells": [half a notebook']
+    assert not editions.is_edited(nbformat.read(out / "01_demo.ipynb", as_version=4))
+
+
+def test_a_missing_lesson_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        make([tmp_path / "99_none.ipynb"], tmp_path / "learner")
+    assert "99_none.ipynb: no such notebook" in capsys.readouterr().err
+    assert not (tmp_path / "learner").exists()
+
+
+def test_outputs_a_learner_produced_are_not_edits(lessons, tmp_path):
+    demo, _ = lessons
+    out = tmp_path / "learner"
+    make(lessons, out)
+    nb = nbformat.read(out / "01_demo.ipynb", as_version=4)
+    nb.cells[1].execution_count, nb.cells[1].outputs = 1, [new_output("stream", text="ran\n")]
+    nbformat.write(nb, out / "01_demo.ipynb")
+    ran = (out / "01_demo.ipynb").read_text()
+
+    assert make(lessons, out) == 0
+    assert (out / "01_demo.ipynb").read_text() == ran  # nothing new: the outputs stay
+    change_lesson(demo)
+    assert make(lessons, out) == 0  # replaced without asking: only outputs are lost
+    assert cells(out / "01_demo.ipynb")[-1] == ("markdown", "A new paragraph.")
+    assert not list(out.glob("*.bak-*"))
+
+
+# --- the committed edition ----------------------------------------------------------------------
+
+def test_the_learners_edition_is_up_to_date_with_its_lessons(tmp_path):
+    """notebooks/learner/ is what `make learner` makes from notebooks/ now, and nobody edited it."""
+    assert editions.main(["--out", str(tmp_path)]) == 0
+    expected = sorted(p.name for p in tmp_path.glob("*.ipynb"))
+    assert expected, "no lessons found"
+    assert sorted(p.name for p in LEARNER_DIR.glob("*.ipynb")) == expected, "run `make learner`"
+    for name in expected:
+        committed = nbformat.read(LEARNER_DIR / name, as_version=4)
+        fresh = nbformat.read(tmp_path / name, as_version=4)
+        assert not editions.is_edited(committed), f"notebooks/learner/{name} was edited by hand: edit the lesson"
+        assert editions.cells_digest(committed) == editions.cells_digest(fresh), \
+            f"notebooks/learner/{name} is out of date with notebooks/{name}: run `make learner`"
+        assert committed.metadata.mathnn.generated_from == f"../{name}"
+
+
+def relative_targets(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for _, target in editions.LINK.findall(cell.source):
+                if not re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:|#", target):
+                    yield target
+
+
+@pytest.mark.parametrize("path", sorted(SOURCE_DIR.glob("*.ipynb")) + sorted(LEARNER_DIR.glob("*.ipynb")),
+                         ids=lambda p: str(p.relative_to(SOURCE_DIR)))
+def test_every_relative_link_opens_a_file(path):
+    broken = [t for t in relative_targets(path) if not (path.parent / t.split("#")[0]).exists()]
+    assert not broken, f"{path.relative_to(ROOT)} links to missing files: {broken}"
+
+
+# --- make and Jupyter ---------------------------------------------------------------------------
+
+def dry_run(*targets):
+    """The commands `make -n targets` would run, one per line (continuation lines joined)."""
+    result = subprocess.run(["make", "-n", *targets], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.replace("\\\n", " ").splitlines()
+
+
+def test_strip_test_and_lab_never_write_into_the_learners_edition():
+    commands = dry_run("strip", "test", "lab")
+    assert not [c for c in commands if "make_learner_edition" in c]
+    strip = [c for c in commands if "nbstripout" in c]
+    assert strip, "make strip should run nbstripout"
+    for command in strip:  # a shell glob notebooks/*.ipynb does not reach into notebooks/learner/
+        paths = [a for a in shlex.split(command) if a.endswith(".ipynb")]
+        assert paths and all(re.fullmatch(r"notebooks/[^/]+\.ipynb", a) for a in paths), command
+    naming = [c for c in commands if "notebooks/learner" in c]
+    assert len(naming) == 1 and re.search(r"jupyter lab .* notebooks/learner/00_data\.ipynb$", naming[0]), naming
+
+
+def test_make_lab_serves_both_editions_and_the_notation_page():
+    """Given a file, Jupyter serves only that file's folder unless root_dir says otherwise."""
+    lab = next(c for c in dry_run("lab") if "jupyter lab" in c)
+    root = re.search(r"--ServerApp\.root_dir=(\S+)", lab)
+    assert root, f"make lab should set --ServerApp.root_dir: {lab}"
+    served = (ROOT / root.group(1)).resolve()
+    for needed in (LEARNER_DIR / "00_data.ipynb", SOURCE_DIR / "00_data.ipynb", SOURCE_DIR / "notation.md"):
+        assert needed.is_relative_to(served), f"make lab does not serve {needed.relative_to(ROOT)}"
+
+
+def test_make_learner_passes_force_only_when_asked():
+    assert dry_run("learner")[-1].split()[-1].endswith("make_learner_edition.py")
+    assert dry_run("learner", "FORCE=1")[-1].split()[-1] == "--force"
+
+
+def test_make_notebooks_runs_both_editions():
+    command = next(c for c in dry_run("notebooks") if "--nbval-lax" in c)
+    args = shlex.split(command)
+    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                                *args[args.index("--nbval-lax"):]],
+                               cwd=ROOT, capture_output=True, text=True, timeout=120).stdout
+    files = {line.split("::")[0] for line in collected.splitlines() if "::" in line}
+    lessons = {f"notebooks/{p.name}" for p in SOURCE_DIR.glob("[0-9][0-9]_*.ipynb")}
+    assert lessons and files == lessons | {f"notebooks/learner/{Path(name).name}" for name in lessons}
+
+
+def test_nbgraders_jupyter_extensions_are_off(tmp_path):
+    """nbgrader (needed only to make the learner's edition) adds a grading UI: `make install` disables it."""
+    jupyter = Path(sys.executable).with_name("jupyter")
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_DATA_DIR=str(tmp_path / "data"))
+    env.pop("JUPYTER_CONFIG_PATH", None)
+    listing = ""
+    for command in (["labextension", "list"], ["server", "extension", "list"]):
+        result = subprocess.run([str(jupyter), *command], capture_output=True, text=True, env=env, timeout=120)
+        listing += re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+    states = re.findall(r"(\S*nbgrader\S*)(?: v\S+)? (enabled|disabled)", listing)
+    assert len(states) == 5, listing  # the lab extension and four server extensions
+    assert {state for _, state in states} == {"disabled"}, states
