@@ -14,9 +14,11 @@ from mathnn.debugging import *
 from mathnn.draw import *
 from mathnn.gradcheck import *
 from mathnn.layers import *
+from mathnn.modules import *
 from mathnn.network import *
 from mathnn.optim import SGD, Adam, Momentum, cosine_schedule, make_optimizer, step_schedule
 from mathnn.plots import *
+from mathnn.regularization import *
 from mathnn.shapes import *
 from mathnn.train import DIVERGED_LOSS, DivergenceWarning, History, evaluate, fit, train_mnist
 

@@ -26,19 +26,21 @@ class LiveCurve:
         with LiveCurve() as curve:
             history = fit(..., callback=curve.update)
 
-    Left: train and validation loss; right: validation accuracy. ``update(history)``
-    redraws from a History; several runs can share one board with ``update(history, label)``.
-    The curves labelled "validation" are the history's val_loss/val_acc: give ``fit`` the validation
-    images as ``X_val`` (the test set is touched once, at the end).
+    Left: train and validation loss; right: validation accuracy, and with ``train_acc=True`` the
+    training accuracy beside it (the history's train_acc: the gap between the two is overfitting).
+    ``update(history)`` redraws from a History; several runs can share one board with
+    ``update(history, label)``. The curves labelled "validation" are the history's val_loss/val_acc: give
+    ``fit`` the validation images as ``X_val`` (the test set is touched once, at the end).
     """
 
-    def __init__(self, title="learning curve", figsize=(9, 3.2), display=True):
+    def __init__(self, title="learning curve", figsize=(9, 3.2), display=True, train_acc=False):
         from matplotlib.figure import Figure
 
         self.fig = Figure(figsize=figsize)
         self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)
         self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.8, wspace=0.25)  # fixed: redraws stay cheap
         self.title = title
+        self.train_acc = train_acc
         self.runs = {}  # label -> History
         self.handle = None
         if display:
@@ -68,6 +70,8 @@ class LiveCurve:
             if h.val_loss:
                 ax_loss.plot(h.epoch, h.val_loss, "s--", color=line.get_color(), label=f"{prefix}validation")
                 ax_acc.plot(h.epoch, h.val_acc, "s--", color=line.get_color(), label=f"{prefix}validation")
+            if self.train_acc and h.train_acc:
+                ax_acc.plot(h.epoch, h.train_acc, "o-", color=line.get_color(), label=f"{prefix}train")
             if h.diverged:
                 notes.append(f"{prefix}{h.diverged.split(':')[0]}")
                 # the steps of the epoch that diverged: the last one is where the loss blew up
@@ -77,7 +81,8 @@ class LiveCurve:
                     ax_loss.plot(x, steps, ".-", color=line.get_color(), lw=0.8, label=f"{prefix}last steps")
                     ax_loss.set_yscale("log")
         ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
-        ax_acc.set(xlabel="epoch", ylabel="accuracy", title="validation accuracy")
+        ax_acc.set(xlabel="epoch", ylabel="accuracy", title="train and validation accuracy" if self.train_acc
+                   else "validation accuracy")
         for ax in (ax_loss, ax_acc):
             if ax.lines:
                 ax.legend(fontsize=8)
@@ -118,16 +123,20 @@ def show_digits(X, y=None, pred=None, ncols=10, nrows=2, title=None):
     return fig
 
 
-def show_hidden_weights(W1, title="what each hidden unit looks for (rows of W1)"):
-    """The rows of W1 (n1, 784) as 28x28 images; red positive, blue negative."""
+def show_hidden_weights(W1, title="what each hidden unit looks for (rows of W1)", limit=None):
+    """The rows of W1 (n1, 784) as 28x28 images; red positive, blue negative.
+
+    limit: the weight drawn at full color, one scale for every unit (to compare two networks);
+    None scales each unit to its own largest |w|.
+    """
     import matplotlib.pyplot as plt
 
     n = W1.shape[0]
     fig, axes = plt.subplots(1, n, figsize=(n * 1.0, 1.4))
     for i, ax in enumerate(np.atleast_1d(axes)):
         w = W1[i].reshape(28, 28)
-        limit = np.abs(w).max() or 1.0
-        ax.imshow(w, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        unit_limit = limit or np.abs(w).max() or 1.0
+        ax.imshow(w, cmap="RdBu_r", vmin=-unit_limit, vmax=unit_limit)
         ax.set_title(f"unit {i}", fontsize=8)
         ax.axis("off")
     fig.suptitle(title, fontsize=10)

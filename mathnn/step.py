@@ -16,6 +16,10 @@ products with the 784-row X take ~60, so every NumPy call of 1-2 us counts):
 * softmax and cross-entropy are fused: the loss and dZ_D = (A_D - Y) / B read each example's
   label directly, so no one-hot Y is built;
 * the ReLU overwrites Z_l with A_l = max(Z_l, 0): backward needs only 1[A_l > 0] = 1[Z_l > 0].
+
+With ``weight_decay`` (lambda) every dW_l gains lambda W_l (eq. 15); with ``keep`` < 1 the hidden
+activations go through :func:`mathnn.regularization.dropout_forward` and their gradients through
+its mask (eq. 16). The loss is the cross-entropy alone (without the penalty), as with ``keep = 1``.
 """
 
 from types import SimpleNamespace
@@ -23,6 +27,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from mathnn.network import num_layers
+from mathnn.regularization import dropout_forward
 
 
 class FusedStep:
@@ -33,10 +38,14 @@ class FusedStep:
     {"dW1": (n1, n0), "db1": (n1, 1), ...} like :func:`mathnn.network.backward`'s, whose arrays
     the next ``grads()`` overwrites (apply them before the next step). The arrays of params
     (same dtype as X) must be changed in place, not replaced, between steps.
+    weight_decay: lambda of eq. 15 (0: none). keep: the probability of keeping a hidden unit
+    (1: no dropout, eq. 16); the dropout masks are drawn from rng (a ``np.random.Generator``).
     """
 
-    def __init__(self, params, X, y):
+    def __init__(self, params, X, y, weight_decay=0.0, keep=1.0, rng=None):
         self.D = D = num_layers(params)
+        self.weight_decay, self.keep, self.rng = weight_decay, keep, rng
+        self.M = [None] * D  # M[l] (n_l, B): the dropout mask of hidden layer l in the last loss()
         self.W = [None] + [params[f"W{l}"] for l in range(1, D + 1)]  # W[l] (n_l, n_{l-1})
         self.b = [None] + [params[f"b{l}"] for l in range(1, D + 1)]  # b[l] (n_l, 1)
         self.X_rows, self.y, self.dtype = X.T, y, X.dtype  # X_rows (m, n0): a view, one example per row
@@ -77,6 +86,8 @@ class FusedStep:
             A[l] += self.b[l]  # + b_l (n_l, 1)  (eq. 1)
             if l < D:
                 np.maximum(A[l], 0, out=A[l])  # A_l = relu(Z_l)  (eq. 2)
+                if self.keep < 1:  # A_l * M_l, a new array in the workspace's place  (eq. 16)
+                    A[l], self.M[l] = dropout_forward(A[l], self.keep, self.rng)
         log_A = A[D]  # Z_D becomes log softmax(Z_D) (k, B), in place  (eq. 4)
         log_A -= log_A.max(axis=0, keepdims=True)
         log_A -= np.log(np.exp(log_A).sum(axis=0, keepdims=True))
@@ -95,8 +106,12 @@ class FusedStep:
                 np.matmul(ws.A0_T.T, dZ.T, out=self.dW[1].T)
             else:
                 np.matmul(dZ, A[l - 1].T, out=self.dW[l])  # dW_l = dZ_l A_{l-1}^T: (n_l, B) @ (B, n_{l-1})
+            if self.weight_decay:
+                self.dW[l] += self.weight_decay * self.W[l]  # + lambda W_l  (eq. 15)
             np.add.reduce(dZ, axis=1, out=self.db[l][:, 0])  # db_l = sum over the batch (n_l,)
             if l > 1:
                 dA = np.matmul(self.W[l].T, dZ, out=ws.dZ[l - 1])  # dA_{l-1} = W_l^T dZ_l (n_{l-1}, B)
+                if self.keep < 1:
+                    dA *= self.M[l - 1]  # through the dropout mask (eq. 16); then 1[A_{l-1} > 0] = 1[Z_{l-1} > 0]
                 dZ = np.multiply(dA, A[l - 1] > 0, out=dA)  # dZ_{l-1} = dA_{l-1} * 1[Z_{l-1} > 0]  (eq. 9)
         return self.grads_

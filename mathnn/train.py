@@ -22,8 +22,9 @@ from threadpoolctl import ThreadpoolController
 from mathnn.batches import one_hot
 from mathnn.data import load_mnist_splits
 from mathnn.layers import cross_entropy
-from mathnn.network import accuracy, backward, forward, init_params, loss, num_layers
+from mathnn.network import accuracy, backward, forward, init_params, num_layers
 from mathnn.optim import SGD, Adam, Momentum, make_optimizer
+from mathnn.regularization import l2_grads
 from mathnn.shapes import shapes
 from mathnn.step import FusedStep
 
@@ -31,6 +32,7 @@ from mathnn.step import FusedStep
 # finite (it can settle at ~1e3-1e4 once every ReLU is dead), so NaN/inf alone is not
 # enough. A fresh 784-10-10 starts near ln 10 = 2.3; even with N(0, 1) weights below 100.
 DIVERGED_LOSS = 1e3
+TRAIN_ACC_EXAMPLES = 5000  # History.train_acc is measured on the first this many training examples
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -43,12 +45,16 @@ class History:
     (after a divergence it ends with the loss that blew up).
 
     cumulative_seconds[e] is the training time (excluding evaluation) from the start up to the end of epoch e.
+    train_loss[e] is the mean loss of epoch e's steps (measured during the epoch, with dropout if any, without
+    the weight-decay penalty); train_acc[e] the accuracy after epoch e on the first TRAIN_ACC_EXAMPLES
+    training examples (a fixed subset, all of them if fewer), without dropout.
     val_loss/val_acc are measured on the X_val, y_val given to ``fit`` (empty without them).
     """
 
     epoch: list = field(default_factory=list)
     lr: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
     cumulative_seconds: list = field(default_factory=list)
@@ -59,9 +65,14 @@ class History:
 
 @shapes(params="layers", X="n0 m", y="m")
 def evaluate(params, X, y):
-    """Mean cross-entropy loss and accuracy on X (n0, m), labels y (m,)."""
-    Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0], dtype=X.dtype)  # (n_out, m)
-    return loss(params, X, Y), accuracy(params, X, y)
+    """Mean cross-entropy loss and accuracy on X (n0, m), labels y (m,), from one forward pass.
+
+    The same numbers as :func:`mathnn.network.loss` and :func:`mathnn.network.accuracy` (which run one pass each).
+    """
+    D = num_layers(params)
+    Y = one_hot(y, params[f"W{D}"].shape[0], dtype=X.dtype)  # (n_out, m)
+    A, cache = forward(params, X)  # A = A_D (n_out, m)
+    return cross_entropy(cache[f"Z{D}"], Y), float((A.argmax(axis=0) == y).mean())
 
 
 class LiteralStep:
@@ -70,10 +81,12 @@ class LiteralStep:
     Same interface as :class:`mathnn.step.FusedStep`: ``loss(idx)`` for the examples idx (B,) of
     X (n0, m) with one-hot targets Y (k, m), then ``grads()``. fit uses it when the fused step
     does not apply (an optimizer object of your own, or X and params of different dtypes).
+    weight_decay: lambda of eq. 15, added to the gradients by :func:`mathnn.regularization.l2_grads`.
     """
 
-    def __init__(self, params, X, Y):
+    def __init__(self, params, X, Y, weight_decay=0.0):
         self.params, self.X_rows, self.Y_rows = params, X.T, Y.T  # (m, n0), (m, k): one example per row
+        self.weight_decay = weight_decay
 
     def loss(self, idx):
         X_batch, self.Y_batch = self.X_rows[idx].T, self.Y_rows[idx].T  # (n0, B), (k, B)
@@ -81,7 +94,8 @@ class LiteralStep:
         return cross_entropy(self.cache[f"Z{num_layers(self.params)}"], self.Y_batch)
 
     def grads(self):
-        return backward(self.params, self.cache, self.Y_batch)
+        grads = backward(self.params, self.cache, self.Y_batch)
+        return l2_grads(self.params, grads, self.weight_decay) if self.weight_decay else grads
 
 
 @functools.cache
@@ -115,7 +129,7 @@ def check_finite(name, X):
 
 @shapes(params="layers", X="n0 m", y="m", X_val="n0 m_val", y_val="m_val")
 def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
-        num_epochs=5, batch_size=128, lr_schedule=None, callback=None):
+        num_epochs=5, batch_size=128, lr_schedule=None, callback=None, weight_decay=0.0, keep=1.0):
     """Train params in place on X (n0, m), y (m,); return a History.
 
     rng: ``np.random.Generator`` for the shuffling (one permutation per epoch, then batches
@@ -123,6 +137,9 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     optimizer: "sgd", "momentum" or "adam", made with lr (default 0.1), or an optimizer object
     (then give lr to the object, not to fit). lr_schedule: optional ``epoch -> lr`` (epochs from 0).
     callback(history): called after every epoch (and on divergence), e.g. a live plot.
+    weight_decay: lambda of L2 weight decay (eq. 15; 0: none). keep: the probability p of keeping a hidden
+    unit in inverted dropout (eq. 16; 1: no dropout), masks drawn from rng; the History's accuracies and
+    validation numbers are measured without dropout (evaluation mode).
 
     The steps are those of :func:`forward`, :func:`cross_entropy` and :func:`backward`, computed by
     :class:`mathnn.step.FusedStep` (the same numbers, rearranged for speed). BLAS runs on one
@@ -146,9 +163,18 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     else:
         opt = optimizer
     check_lr(opt.lr)
+    check_lr(weight_decay, "weight_decay")
+    if isinstance(keep, bool) or not isinstance(keep, numbers.Real) or not 0 < keep <= 1:
+        raise ValueError(f"keep is the probability of keeping a hidden unit (dropout), in (0, 1], e.g. 0.8; "
+                         f"1 means no dropout; got {keep!r}")
     Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0], dtype=X.dtype)  # (k, m); refuses bad labels
     fused = type(opt) in (SGD, Momentum, Adam) and all(p.dtype == X.dtype for p in params.values())
-    train_step = FusedStep(params, X, y) if fused else LiteralStep(params, X, Y)
+    if keep < 1 and not fused:
+        raise ValueError("dropout (keep < 1) needs one of fit's optimizers by name ('sgd', 'momentum', 'adam') "
+                         "and X and params of one dtype: convert with X.astype(params['W1'].dtype)")
+    train_step = (FusedStep(params, X, y, weight_decay, keep, rng) if fused
+                  else LiteralStep(params, X, Y, weight_decay))
+    X_acc, y_acc = X[:, :TRAIN_ACC_EXAMPLES], y[:TRAIN_ACC_EXAMPLES]  # (n0, <= 5000): train_acc's fixed subset
     history = History(steps_per_epoch=math.ceil(X.shape[1] / batch_size))
     train_seconds = 0.0
     with np.errstate(over="ignore", invalid="ignore"), blas_controller().limit(limits=1, user_api="blas"):
@@ -180,6 +206,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
             history.epoch.append(epoch + 1)
             history.lr.append(opt.lr)
             history.train_loss.append(float(np.mean(losses)))
+            history.train_acc.append(accuracy(params, X_acc, y_acc))
             history.cumulative_seconds.append(train_seconds)
             if X_val is not None:
                 val_loss, val_acc = evaluate(params, X_val, y_val)
@@ -191,7 +218,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
 
 
 def train_mnist(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0, *, sizes=(784, 10, 10), optimizer="sgd",
-                train_size=None, lr_schedule=None, callback=None):
+                train_size=None, lr_schedule=None, callback=None, weight_decay=0.0, keep=1.0):
     """Train a fresh network on MNIST's 55,000 training images; return (params, history).
 
     The history's val_loss/val_acc are measured on the 5,000 validation images
@@ -203,8 +230,8 @@ def train_mnist(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0, *, size
     initial weights and then shuffles the batches, so equal arguments give equal results.
     sizes: the layer sizes, (784, 10, 10) the course's network, (784, 128, 10) a wider one.
     optimizer: "sgd", "momentum" or "adam". train_size: train on the first ``train_size``
-    training images only (None: all 55,000). callback(history) and lr_schedule(epoch): as in
-    :func:`fit`. params: {"W1": (n1, 784), "b1": (n1, 1), ...}, trained.
+    training images only (None: all 55,000). callback(history), lr_schedule(epoch), weight_decay and
+    keep (L2 weight decay and dropout): as in :func:`fit`. params: {"W1": (n1, 784), "b1": (n1, 1), ...}, trained.
 
     A diverging run does not raise: it returns early with ``history.diverged`` set (the
     DivergenceWarning of :func:`fit` is silenced here; the message is in the history).
@@ -217,5 +244,6 @@ def train_mnist(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0, *, size
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)
         history = fit(params, X, y, rng=rng, X_val=X_val, y_val=y_val, optimizer=optimizer, lr=lr,
-                      num_epochs=num_epochs, batch_size=batch_size, callback=callback, lr_schedule=lr_schedule)
+                      num_epochs=num_epochs, batch_size=batch_size, callback=callback, lr_schedule=lr_schedule,
+                      weight_decay=weight_decay, keep=keep)
     return params, history

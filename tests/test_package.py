@@ -30,7 +30,7 @@ def test_plots_import_matplotlib_when_they_draw():
 def test_every_name_a_module_offers_is_at_the_top_level_once():
     """mn.NAME is the module's NAME: no module's __all__ shadows another's."""
     modules = (mn.batches, mn.data, mn.debugging, mn.gradcheck, mn.layers, mn.network, mn.plots,
-               sys.modules["mathnn.shapes"])
+               mn.regularization, sys.modules["mathnn.shapes"])
     names = [name for module in modules for name in module.__all__]
     assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
     for module in modules:

@@ -27,7 +27,7 @@ def test_history_lengths_with_validation(small):
     h = mn.fit(fresh(), X, y, X_val=X_val, y_val=y_val, rng=np.random.default_rng(0), lr=0.1, num_epochs=3,
                batch_size=100)
     assert h.epoch == [1, 2, 3]
-    for name in ("lr", "train_loss", "val_loss", "val_acc", "cumulative_seconds"):
+    for name in ("lr", "train_loss", "train_acc", "val_loss", "val_acc", "cumulative_seconds"):
         assert len(getattr(h, name)) == 3, name
     assert len(h.step_loss) == 3 * 11  # 1,050 examples in batches of 100: 11 steps per epoch
     assert h.lr == [0.1, 0.1, 0.1]
@@ -35,7 +35,7 @@ def test_history_lengths_with_validation(small):
     assert all(b > a > 0 for a, b in zip(h.cumulative_seconds, h.cumulative_seconds[1:]))
     for e in range(3):  # an epoch's train loss is the mean of its step losses
         assert h.train_loss[e] == pytest.approx(np.mean(h.step_loss[11 * e:11 * (e + 1)]), rel=1e-6)
-    assert {f.name for f in dataclasses.fields(h)} == {"epoch", "lr", "train_loss", "val_loss", "val_acc",
+    assert {f.name for f in dataclasses.fields(h)} == {"epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
                                                        "cumulative_seconds", "step_loss", "steps_per_epoch",
                                                        "diverged"}
 
@@ -327,3 +327,141 @@ def test_train_mnist_takes_the_layer_sizes(mnist):
     params, history = mn.train_mnist(0.1, "he", 1, 128, 0, sizes=(784, 32, 16, 10), train_size=2000)
     assert [params[f"W{l}"].shape for l in (1, 2, 3)] == [(32, 784), (16, 32), (10, 16)]
     assert history.epoch == [1] and history.val_acc[0] > 0.3  # on the 5,000 validation images; chance is 0.1
+
+
+# --- training accuracy, weight decay and dropout (lesson 10) -------------------------------------------------------
+
+
+def test_train_acc_is_measured_without_dropout_on_a_fixed_subset(mnist, small):
+    X, y, X_val, y_val = small
+    params = fresh()
+    h = mn.fit(params, X, y, X_val=X_val, y_val=y_val, rng=np.random.default_rng(0), num_epochs=2, keep=0.5)
+    assert len(h.train_acc) == 2 and h.train_acc[-1] == mn.accuracy(params, X, y)  # 1,050 < 5,000: all of them
+    X_big, y_big = mnist["train"][0][:, :6000], mnist["train"][1][:6000]
+    params = fresh()
+    h = mn.fit(params, X_big, y_big, rng=np.random.default_rng(0), num_epochs=1)
+    assert mn.train.TRAIN_ACC_EXAMPLES == 5000
+    assert h.train_acc == [mn.accuracy(params, X_big[:, :5000], y_big[:5000])]
+    assert h.train_acc[0] != mn.accuracy(params, X_big, y_big)  # the first 5,000, not all 6,000
+
+
+def test_evaluate_gives_the_loss_and_the_accuracy(small):
+    X, y, X_val, y_val = small
+    params = fresh()
+    mn.fit(params, X, y, rng=np.random.default_rng(0), num_epochs=1)
+    loss, acc = mn.evaluate(params, X_val, y_val)
+    assert loss == pytest.approx(mn.loss(params, X_val, mn.one_hot(y_val)), rel=1e-6)
+    assert acc == mn.accuracy(params, X_val, y_val)
+
+
+def literal_regularized_fit(params, X, y, rng, optimizer, lr, num_epochs, batch_size, weight_decay, keep):
+    """fit with weight decay and dropout, written out: fit's shuffling, then per batch the forward pass with
+    dropout_forward on every hidden layer (masks drawn from rng in layer order), backward through the masks,
+    l2_grads, an optimizer step."""
+    opt = mn.make_optimizer(optimizer, params, lr)
+    D = len(params) // 2
+    losses = []
+    for _ in range(num_epochs):
+        perm = rng.permutation(X.shape[1])
+        for first in range(0, len(perm), batch_size):
+            idx = perm[first:first + batch_size]
+            A, Y_batch = X[:, idx], mn.one_hot(y[idx]).astype(X.dtype)
+            As, Zs, Ms = [A], [None], [None]
+            for l in range(1, D + 1):
+                Z = params[f"W{l}"] @ As[-1] + params[f"b{l}"]  # (n_l, n_{l-1}) @ (n_{l-1}, B) -> (n_l, B)
+                Zs.append(Z)
+                if l < D:
+                    A_drop, M = mn.dropout_forward(np.maximum(Z, 0), keep, rng) if keep < 1 else (np.maximum(Z, 0), 1)
+                    As.append(A_drop)
+                    Ms.append(M)
+            losses.append(mn.cross_entropy(Zs[D], Y_batch))
+            dZ = (mn.softmax(Zs[D]) - Y_batch) / len(idx)
+            grads = {}
+            for l in range(D, 0, -1):
+                grads[f"dW{l}"] = dZ @ As[l - 1].T  # (n_l, B) @ (B, n_{l-1}) -> (n_l, n_{l-1})
+                grads[f"db{l}"] = dZ.sum(axis=1, keepdims=True)
+                if l > 1:
+                    dA = mn.dropout_backward(params[f"W{l}"].T @ dZ, Ms[l - 1])  # (n_{l-1}, n_l) @ (n_l, B)
+                    dZ = dA * (Zs[l - 1] > 0)
+            opt.step(mn.l2_grads(params, grads, weight_decay))
+    return losses
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("optimizer", "lr", "sizes", "weight_decay", "keep"), [
+    ("sgd", 0.1, (784, 10, 10), 0.01, 1.0), ("sgd", 0.1, (784, 10, 10), 0.0, 0.7),
+    ("adam", 0.003, (784, 16, 10), 0.003, 0.5), ("momentum", 0.05, (784, 16, 12, 10), 0.01, 0.8)])
+def test_fit_with_weight_decay_and_dropout_trains_as_written_out(small, dtype, optimizer, lr, sizes, weight_decay,
+                                                                 keep):
+    """The fused step's weight decay (eq. 15) and dropout (eq. 16): same step losses and weights as the literal
+    training, with the same masks (drawn from fit's rng after each epoch's shuffle)."""
+    X, y = small[0].astype(dtype), small[1]
+    fitted = mn.init_params(sizes, "he", np.random.default_rng(0), dtype=dtype)
+    literal = {key: p.copy() for key, p in fitted.items()}
+    h = mn.fit(fitted, X, y, rng=np.random.default_rng(5), optimizer=optimizer, lr=lr, num_epochs=2, batch_size=100,
+               weight_decay=weight_decay, keep=keep)
+    losses = literal_regularized_fit(literal, X, y, np.random.default_rng(5), optimizer, lr, 2, 100, weight_decay, keep)
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(h.step_loss, losses, **tol)
+    for key in literal:
+        assert fitted[key].dtype == dtype
+        np.testing.assert_allclose(fitted[key], literal[key], **tol, err_msg=key)
+
+
+def test_weight_decay_shrinks_the_weights_and_dropout_changes_the_training(small):
+    X, y, _, _ = small
+    runs = {}
+    for name, kwargs in (("plain", {}), ("decay", dict(weight_decay=0.2)), ("dropout", dict(keep=0.5))):
+        params = fresh()
+        runs[name] = params, mn.fit(params, X, y, rng=np.random.default_rng(0), num_epochs=3, **kwargs)
+    norm = {name: np.linalg.norm(params["W1"]) for name, (params, _) in runs.items()}
+    assert norm["decay"] < 0.8 * norm["plain"]
+    assert runs["dropout"][1].train_loss[-1] > runs["plain"][1].train_loss[-1]  # a dropped-out network fits less
+
+
+def test_weight_decay_on_the_literal_step_trains_as_the_fused_step(small):
+    """An optimizer object of fit's own kind but a subclass goes through LiteralStep, l2_grads included."""
+    X, y, _, _ = small
+
+    class MySGD(mn.SGD):
+        pass
+
+    literal, fused = fresh(), fresh()
+    mn.fit(literal, X, y, rng=np.random.default_rng(0), optimizer=MySGD(literal, lr=0.1), num_epochs=1,
+           batch_size=100, weight_decay=0.02)
+    mn.fit(fused, X, y, rng=np.random.default_rng(0), lr=0.1, num_epochs=1, batch_size=100, weight_decay=0.02)
+    for key in fused:
+        np.testing.assert_allclose(literal[key], fused[key], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(weight_decay=-0.1), r"weight_decay must be a finite number >= 0"),
+    (dict(weight_decay=float("nan")), r"weight_decay must be a finite number >= 0"),
+    (dict(keep=0.0), r"keep is the probability of keeping a hidden unit \(dropout\), in \(0, 1\]"),
+    (dict(keep=1.5), r"keep is the probability of keeping a hidden unit"),
+    (dict(keep=True), r"keep is the probability of keeping a hidden unit"),
+])
+def test_bad_regularization_arguments_are_refused(small, kwargs, message):
+    X, y, _, _ = small
+    params = fresh()
+    with pytest.raises(ValueError, match=message):
+        mn.fit(params, X, y, rng=np.random.default_rng(0), num_epochs=1, **kwargs)
+    for key, p in fresh().items():
+        np.testing.assert_array_equal(params[key], p)
+
+
+def test_dropout_with_an_optimizer_of_your_own_is_refused_with_what_to_do(small):
+    X, y, _, _ = small
+    params = fresh()
+    with pytest.raises(ValueError, match=r"dropout \(keep < 1\) needs one of fit's optimizers by name"):
+        mn.fit(params, X, y, rng=np.random.default_rng(0), optimizer=type("MySGD", (mn.SGD,), {})(params, lr=0.1),
+               keep=0.5)
+
+
+def test_train_mnist_passes_weight_decay_and_keep_on(mnist):
+    kwargs = dict(lr=0.1, num_epochs=1, train_size=1000, sizes=(784, 32, 10))
+    plain, _ = mn.train_mnist(**kwargs)
+    decayed, _ = mn.train_mnist(**kwargs, weight_decay=0.1)
+    dropped, _ = mn.train_mnist(**kwargs, keep=0.5)
+    assert np.linalg.norm(decayed["W1"]) < np.linalg.norm(plain["W1"])
+    assert not np.array_equal(dropped["W1"], plain["W1"])

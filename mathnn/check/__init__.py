@@ -28,10 +28,13 @@ from mathnn.check.data import one_hot
 from mathnn.check.forward_pass import forward, relu, softmax
 from mathnn.check.initialization import glorot_init, he_init
 from mathnn.check.loss import cross_entropy
+from mathnn.check.modules import linear_module, sequential_backward
 from mathnn.check.optimizers import adam_step, momentum_step
+from mathnn.check.regularization import dropout_backward, dropout_forward, l2_grads
 from mathnn.check.schedules import cosine_schedule, step_schedule
 from mathnn.check.training import sgd_epoch, sgd_step
 
 __all__ = ["one_hot", "relu", "softmax", "forward", "cross_entropy", "backward", "numerical_gradient", "sgd_step",
            "sgd_epoch", "he_init", "glorot_init", "cosine_schedule", "step_schedule", "momentum_step", "adam_step",
+           "linear_module", "sequential_backward", "l2_grads", "dropout_forward", "dropout_backward",
            "progress"]
