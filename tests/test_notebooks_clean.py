@@ -65,9 +65,10 @@ def test_notebook_opens_with_intro_and_ends_with_exercises(name):
 
 
 def test_the_series_is_complete_and_numbered():
-    """The course's nine lessons exist in both editions, numbered 00-08 in order, plus the notation page."""
+    """The course's eleven lessons exist in both editions, numbered 00-10 in order, plus the notation page."""
     expected = ["00_data", "01_forward", "02_loss", "03_backprop", "04_training", "05_initialization",
-                "06_learning_rate", "07_optimizers_and_bugs", "08_draw_a_digit"]
+                "06_learning_rate", "07_optimizers_and_bugs", "08_draw_a_digit", "09_modules_and_pytorch",
+                "10_regularization"]
     assert [name.removesuffix(".ipynb") for name in notebooks()] == expected + [f"learner/{n}" for n in expected]
     assert (NOTEBOOK_DIR / "notation.md").is_file()
 
