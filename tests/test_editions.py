@@ -276,3 +276,35 @@ def test_nbgraders_jupyter_extensions_are_off(tmp_path):
     states = re.findall(r"(\S*nbgrader\S*)(?: v\S+)? (enabled|disabled)", listing)
     assert len(states) == 5, listing  # the lab extension and four server extensions
     assert {state for _, state in states} == {"disabled"}, states
+
+
+def run_learner_lesson(name, fill):
+    """Run notebooks/learner/NAME top to bottom in a fresh kernel after fill(source) -> source changed the stubs.
+
+    Returns the text of all outputs. Fails on any error in a cell not tagged raises-exception."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(LEARNER_DIR / name, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = fill(cell.source)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(LEARNER_DIR)}}).execute()
+    assert all(cell.execution_count for cell in nb.cells if cell.cell_type == "code"), "every cell ran"
+    return "\n".join(out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+                     for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", []))
+
+
+def test_a_wrong_stub_gets_its_hint_and_the_lesson_still_runs_to_its_end():
+    """Issue 10's promise: a learner's wrong relu in lesson 01 is named, mathnn's is used, and every later cell runs."""
+    stub = '    """Z (n, m) -> A (n, m): max(0, z) for every entry (eq. 2). Z itself stays unchanged."""\n' \
+           '    # YOUR CODE HERE\n    raise NotImplementedError()'
+    wrong = '    """Z (n, m) -> A (n, m): max(0, z) for every entry (eq. 2). Z itself stays unchanged."""\n' \
+            '    return np.max(Z, 0)  # a classic slip: np.max reduces, np.maximum compares'
+
+    def fill(source):
+        return source.replace(stub, wrong)
+
+    assert any(stub in cell.source for cell in nbformat.read(LEARNER_DIR / "01_forward.ipynb", as_version=4).cells)
+    text = run_learner_lesson("01_forward.ipynb", fill)
+    assert "✗ relu" in text and "using mathnn's relu for now" in text
+    assert "○ softmax: not written yet" in text and "○ forward: not written yet" in text
