@@ -221,7 +221,9 @@ def test_every_relative_link_opens_a_file(path):
 
 def dry_run(*targets):
     """The commands `make -n targets` would run, one per line (continuation lines joined)."""
-    result = subprocess.run(["make", "-n", *targets], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}  # as under make test
+    result = subprocess.run(["make", "-n", "--no-print-directory", *targets], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout.replace("\\\n", " ").splitlines()
 
