@@ -205,10 +205,11 @@ def test_draw_a_digit(notebooks, notebook):
     """Draw a 1 with the mouse, read the prediction; Clear; draw a 7: the prediction changes."""
     lab = notebooks.run(notebook)
     page = lab.page
-    canvas = page.locator("canvas.mathnn-draw-canvas")
-    assert canvas.count() == 1
+    assert page.locator("canvas.mathnn-draw-canvas").count() == 2, "the lesson's pad and exercise 5's"
+    # the lesson's pad: the first cell output holding a pad
+    pad = page.locator(".jp-OutputArea-output").filter(has=page.locator("canvas.mathnn-draw-canvas")).first
+    canvas = pad.locator("canvas.mathnn-draw-canvas")
     canvas.scroll_into_view_if_needed()
-    pad = page.locator(".widget-vbox").filter(has=canvas).filter(has=page.locator(".mathnn-draw-prediction")).last
     prediction = pad.locator(".mathnn-draw-prediction")
     assert "draw a digit" in prediction.inner_text()
     assert ink_pixels(canvas) == 0
