@@ -7,6 +7,8 @@ Each module lists what it offers in its ``__all__``; all of it is here as ``mn.N
 (only when a lesson asks for ``mn.TrainingPanel``; the drawing pad imports ipycanvas when it is made).
 """
 
+import types
+
 from mathnn import check
 from mathnn.batches import *
 from mathnn.data import *
@@ -16,13 +18,14 @@ from mathnn.gradcheck import *
 from mathnn.layers import *
 from mathnn.modules import *
 from mathnn.network import *
-from mathnn.optim import SGD, Adam, Momentum, cosine_schedule, make_optimizer, step_schedule
+from mathnn.optim import *
 from mathnn.plots import *
 from mathnn.regularization import *
 from mathnn.shapes import *
-from mathnn.train import DIVERGED_LOSS, DivergenceWarning, History, evaluate, fit, train_mnist
+from mathnn.train import *
 
-__all__ = [name for name in dir() if not name.startswith("_")] + ["TrainingPanel"]
+__all__ = [name for name, value in globals().items()
+           if not name.startswith("_") and not isinstance(value, types.ModuleType)] + ["check", "TrainingPanel"]
 
 
 def __getattr__(name):

@@ -23,7 +23,8 @@ from mathnn.train import fit, train_mnist
 
 # The default recipe: the best median validation accuracy over seeds 0-4 that we found for the
 # 784-10-10 network in a few seconds (benchmarks/recipe.md lists the runs that chose it).
-DEFAULTS = dict(sizes=(784, 10, 10), num_epochs=30, batch_size=32, lr=0.15, optimizer="sgd", init="he", seed=0)
+DEFAULTS = dict(sizes=(784, 10, 10), num_epochs=30, batch_size=32, lr=0.15, optimizer="sgd", init="he", seed=0,
+                schedule="cosine")
 
 
 def train(args):
@@ -35,9 +36,11 @@ def train(args):
             print(f"epoch {h.epoch[-1]:3d}  train loss {h.train_loss[-1]:.4f}  "
                   f"val loss {h.val_loss[-1]:.4f}  val acc {h.val_acc[-1]:.4f}", flush=True)
 
-    params, history = train_mnist(args.lr, args.init, args.num_epochs, args.batch_size, args.seed, sizes=args.sizes,
-                                  optimizer=args.optimizer, lr_schedule=lr_schedule, callback=progress)
-    X_test, y_test = load_mnist_splits()[4:]
+    params, history = train_mnist(lr=args.lr, init=args.init, num_epochs=args.num_epochs, batch_size=args.batch_size,
+                                  seed=args.seed, sizes=args.sizes, optimizer=args.optimizer,
+                                  lr_schedule=lr_schedule, callback=progress)
+    splits = load_mnist_splits()
+    X_test, y_test = splits.X_test, splits.y_test
     with np.errstate(all="ignore"):  # after a divergence the weights may be inf/nan
         test_accuracy = accuracy(params, X_test, y_test)
     result = {
@@ -46,7 +49,7 @@ def train(args):
         "train_seconds": history.cumulative_seconds[-1] if history.cumulative_seconds else 0.0,
         "epochs": len(history.epoch),
         "diverged": history.diverged,
-        "recipe": {k: getattr(args, k) for k in (*DEFAULTS, "schedule")},
+        "recipe": {k: getattr(args, k) for k in DEFAULTS},
     }
     if args.json:
         print(to_json(result))
@@ -168,7 +171,7 @@ def main(argv=None):
     p.add_argument("--lr", type=POSITIVE_FLOAT, default=DEFAULTS["lr"])
     p.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=DEFAULTS["optimizer"])
     p.add_argument("--init", choices=INITS, default=DEFAULTS["init"])
-    p.add_argument("--schedule", choices=("constant", "cosine"), default="cosine")
+    p.add_argument("--schedule", choices=("constant", "cosine"), default=DEFAULTS["schedule"])
     p.add_argument("--seed", type=SEED, default=DEFAULTS["seed"])
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=train)

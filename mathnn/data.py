@@ -292,6 +292,7 @@ def load_mnist(split="train", root=None, download=True, dtype=np.float32):
     split: "train" (60,000 images) or "test" (10,000). dtype: a floating-point type, float32 by default.
     Returns X (784, m) of that dtype with pixels scaled to [0, 1], one image per column
     (stored column-major, so each image is contiguous), and y int64 (m,) labels 0-9.
+    root: a folder searched first; download=False raises MNISTError instead of fetching.
     """
     if split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")

@@ -1,6 +1,6 @@
 """Checks that catch the classic backprop bugs of lesson 07, each with a message naming the fix.
 
-    check_update(train_step, params)       # did one step change the parameters at all?
+    check_update(step_fn, params)          # did one step change the parameters at all?
     diagnose(params, X_val, history)       # why does a trained network not learn? findings, causes first
     dead_units(params, X)                  # which hidden units never fire?
 
@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from mathnn.network import forward, num_layers
+from mathnn.shapes import shapes
 
 __all__ = ["StaleUpdateError", "check_update", "dead_units", "diagnose"]
 
@@ -70,6 +71,7 @@ def dead_units(params, X):
     return [~(cache[f"A{l}"] > 0).any(axis=1) for l in range(1, num_layers(params))]
 
 
+@shapes(params="layers", X="n0 m")
 def diagnose(params, X, history=None):
     """Why a network does not learn: a short list of findings (strings), causes before symptoms.
 

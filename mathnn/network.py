@@ -17,7 +17,7 @@ from mathnn import data, layers
 from mathnn.shapes import ShapeError, check_array, shapes
 
 __all__ = ["INITS", "init_params", "forward", "backward", "loss", "loss_and_grads", "predict", "accuracy",
-           "confusion_matrix", "save_params", "load_params", "trained_path"]
+           "confusion_matrix", "num_layers", "save_params", "load_params", "trained_path"]
 
 AGAIN = "Delete it and save the parameters again with mn.save_params(path, params)."  # load_params' advice
 INITS = ("zeros", "normal", "small", "lecun", "glorot", "he")  # the init argument of init_params (eq. 11)
@@ -213,9 +213,13 @@ def save_params(path, params):
                          f"that trained well (retrain, with a smaller lr if the training diverged).")
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **params)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **params)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def load_params(path, sizes=None):

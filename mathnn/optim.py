@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+__all__ = ["SGD", "Momentum", "Adam", "make_optimizer", "step_schedule", "cosine_schedule"]
+
 
 def _number(name, value, ok, rule):
     """value as a float if ok(value), else a ValueError saying that ``name`` must be ``rule``."""
@@ -35,6 +37,7 @@ class SGD:
         self.params, self.lr = params, _lr(lr)
 
     def step(self, grads):
+        """grads {"dW1": (n1, n0), "db1": (n1, 1), ...}, each its parameter's shape; updates params in place."""
         for key, p in self.params.items():
             p -= self.lr * grads["d" + key]
 
@@ -48,6 +51,7 @@ class Momentum(SGD):
         self.velocity = {key: np.zeros_like(p) for key, p in params.items()}
 
     def step(self, grads):
+        """grads {"dW1": (n1, n0), "db1": (n1, 1), ...}, each its parameter's shape; updates params in place."""
         for key, p in self.params.items():
             v = self.velocity[key]
             v *= self.beta
@@ -72,6 +76,7 @@ class Adam(SGD):
         self.v = {key: np.zeros_like(p) for key, p in params.items()}
 
     def step(self, grads):
+        """grads {"dW1": (n1, n0), "db1": (n1, 1), ...}, each its parameter's shape; updates params in place."""
         self.t += 1
         correction1, correction2 = 1 - self.beta1**self.t, 1 - self.beta2**self.t
         for key, p in self.params.items():

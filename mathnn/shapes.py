@@ -1,11 +1,12 @@
 """Checked shape annotations: a wrong shape fails loudly, naming what it expected.
 
 NumPy broadcasting turns many shape mistakes into silent wrong answers: adding a
-``(10,)`` bias to a ``(10, m)`` matrix "works" and gives garbage. Every public
-function of ``mathnn`` therefore declares the shape of each array argument::
+``(10,)`` bias to a ``(10, m)`` matrix "works" and gives garbage. The functions that
+take the network's arrays (layers, network, gradcheck, train) therefore declare the
+shape of each array argument::
 
-    @shapes(W="n_out n_in", X="n_in m", b="n_out 1")
-    def linear_forward(W, X, b): ...
+    @shapes(W="n_out n_in", A_prev="n_in m", b="n_out 1")
+    def linear_forward(W, A_prev, b): ...
 
 A spec is a space-separated list of axes. An axis is a number (that size exactly)
 or a name (any size, but the same size everywhere that name appears in one call).

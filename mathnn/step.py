@@ -12,7 +12,8 @@ products with the 784-row X take ~60, so every NumPy call of 1-2 us counts):
 * MNIST's column-major X (784, m) holds each image in a contiguous row of X^T (m, 784), so the
   batch is gathered as rows, A_0^T (B, 784), with one ``np.take``; the two large products use it
   as it is: Z_1 = (A_0^T W_1^T)^T and dW_1 = (A_0 dZ_1^T)^T, the arrangements OpenBLAS runs fastest;
-* every array is allocated once (per batch size: an epoch has at most two) and written with ``out=``;
+* every array is allocated once (per batch size: an epoch has at most two) and written with ``out=``
+  (with dropout, A_l and M_l are new arrays each step);
 * softmax and cross-entropy are fused: the loss and dZ_D = (A_D - Y) / B read each example's
   label directly, so no one-hot Y is built;
 * the ReLU overwrites Z_l with A_l = max(Z_l, 0): backward needs only 1[A_l > 0] = 1[Z_l > 0].
@@ -88,11 +89,11 @@ class FusedStep:
                 np.maximum(A[l], 0, out=A[l])  # A_l = relu(Z_l)  (eq. 2)
                 if self.keep < 1:  # A_l * M_l, a new array in the workspace's place  (eq. 16)
                     A[l], self.M[l] = dropout_forward(A[l], self.keep, self.rng)
-        log_A = A[D]  # Z_D becomes log softmax(Z_D) (k, B), in place  (eq. 4)
-        log_A -= log_A.max(axis=0, keepdims=True)
-        log_A -= np.log(np.exp(log_A).sum(axis=0, keepdims=True))
+        log_softmax_Z = A[D]  # Z_D becomes log softmax(Z_D) (k, B), in place  (eq. 4)
+        log_softmax_Z -= log_softmax_Z.max(axis=0, keepdims=True)
+        log_softmax_Z -= np.log(np.exp(log_softmax_Z).sum(axis=0, keepdims=True))
         self.ws, self.labels = ws, self.y[idx]
-        return -float(log_A[self.labels, ws.columns].sum()) / len(idx)  # -(1/B) sum_j log A_{y_j, j}  (eq. 5)
+        return -float(log_softmax_Z[self.labels, ws.columns].sum()) / len(idx)  # -(1/B) sum_j log A_{y_j, j}  (eq. 5)
 
     def grads(self):
         """Backward pass of the last ``loss`` (eq. 5'-9); returns the gradients (reused arrays)."""

@@ -28,6 +28,8 @@ from mathnn.regularization import l2_grads
 from mathnn.shapes import shapes
 from mathnn.step import FusedStep
 
+__all__ = ["DIVERGED_LOSS", "DivergenceWarning", "History", "evaluate", "fit", "train_mnist"]
+
 # A loss above this counts as diverged. The stable log-softmax keeps an exploding loss
 # finite (it can settle at ~1e3-1e4 once every ReLU is dead), so NaN/inf alone is not
 # enough. A fresh 784-10-10 starts near ln 10 = 2.3; even with N(0, 1) weights below 100.
@@ -49,6 +51,7 @@ class History:
     the weight-decay penalty); train_acc[e] the accuracy after epoch e on the first TRAIN_ACC_EXAMPLES
     training examples (a fixed subset, all of them if fewer), without dropout.
     val_loss/val_acc are measured on the X_val, y_val given to ``fit`` (empty without them).
+    epoch[e] = e + 1; lr[e] the learning rate used in epoch e (after lr_schedule).
     """
 
     epoch: list = field(default_factory=list)
@@ -110,10 +113,10 @@ def check_positive_int(name, value):
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def check_lr(lr, where="lr"):
+def check_lr(lr, where="lr", example="e.g. 0.1"):
     """ValueError unless lr is a real number in [0, inf): negative, NaN or infinite rates are mistakes."""
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 <= lr < math.inf:
-        raise ValueError(f"{where} must be a finite number >= 0 (e.g. 0.1), got {lr!r}")
+        raise ValueError(f"{where} must be a finite number >= 0 ({example}), got {lr!r}")
 
 
 def check_finite(name, X):
@@ -148,6 +151,8 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     """
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"fit needs an explicit rng, e.g. rng=np.random.default_rng(0), got {rng!r}")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("pass X_val and y_val together")
     check_positive_int("num_epochs", num_epochs)
     check_positive_int("batch_size", batch_size)
     if X.shape[1] == 0:
@@ -162,12 +167,16 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
                          f"set the lr on the object, e.g. Adam(params, lr={lr!r}), and leave out fit's lr")
     else:
         opt = optimizer
+        if any(getattr(opt, "params", {}).get(k) is not p for k, p in params.items()):
+            raise ValueError("the optimizer updates other arrays than params: make it with e.g. Adam(params, lr=...)")
     check_lr(opt.lr)
-    check_lr(weight_decay, "weight_decay")
+    check_lr(weight_decay, "weight_decay", "e.g. 5e-4")
     if isinstance(keep, bool) or not isinstance(keep, numbers.Real) or not 0 < keep <= 1:
         raise ValueError(f"keep is the probability of keeping a hidden unit (dropout), in (0, 1], e.g. 0.8; "
                          f"1 means no dropout; got {keep!r}")
     Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0], dtype=X.dtype)  # (k, m); refuses bad labels
+    if y_val is not None:
+        one_hot(y_val, Y.shape[0])  # refuses bad validation labels now, not after the first epoch
     fused = type(opt) in (SGD, Momentum, Adam) and all(p.dtype == X.dtype for p in params.values())
     if keep < 1 and not fused:
         raise ValueError("dropout (keep < 1) needs one of fit's optimizers by name ('sgd', 'momentum', 'adam') "

@@ -223,6 +223,7 @@ def test_cosine_schedule_right(fn, capsys):
     (cosine(lambda e, E: 1 - e / E), "for lr = 0.3, num_epochs = 6 your schedule gives [0.3 , 0.25, 0.2 ,"),
     (lambda lr, num_epochs: lr, "returned a float, not a function"),
     (lambda lr, num_epochs: lambda epoch: [lr, lr], "must return one number"),
+    (lambda lr, num_epochs: lambda epoch: lr if epoch < 2 else [lr, lr], "returned [0.3, 0.3] for epoch 2"),
 ])
 def test_cosine_schedule_mistakes(fn, phrase, capsys):
     assert_hint(check.cosine_schedule, fn, phrase, capsys)

@@ -258,6 +258,16 @@ def test_save_and_load_params_round_trip(tmp_path):
     assert list(mn.load_params(tmp_path / "deep.npz")) == ["W1", "b1", "W2", "b2", "W3", "b3"]
 
 
+def test_save_params_leaves_no_temporary_file_when_writing_fails(tmp_path, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        mn.save_params(tmp_path / "p.npz", mn.init_params((784, 10, 10), "he", np.random.default_rng(0)))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_params_refuses_non_finite_params_and_writes_nothing(tmp_path):
     params = mn.init_params((784, 10, 10), "he", np.random.default_rng(0))
     params["W2"][3, 4] = np.nan

@@ -29,10 +29,20 @@ def test_plots_import_matplotlib_when_they_draw():
 
 def test_every_name_a_module_offers_is_at_the_top_level_once():
     """mn.NAME is the module's NAME: no module's __all__ shadows another's."""
-    modules = (mn.batches, mn.data, mn.debugging, mn.gradcheck, mn.layers, mn.network, mn.plots,
-               mn.regularization, sys.modules["mathnn.shapes"])
+    modules = [sys.modules[f"mathnn.{name}"] for name in ("batches", "data", "debugging", "draw", "gradcheck", "layers",
+                                                           "modules", "network", "optim", "plots", "regularization",
+                                                           "shapes", "train")]
     names = [name for module in modules for name in module.__all__]
     assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
     for module in modules:
         for name in module.__all__:
             assert getattr(mn, name) is getattr(module, name), f"mn.{name} is not {module.__name__}.{name}"
+
+
+def test_star_import_gives_the_names_not_the_submodules():
+    """``from mathnn import *`` binds check and the functions, not the modules train, data, step, ..."""
+    namespace = {}
+    exec("from mathnn import *", namespace)
+    assert "check" in namespace and "fit" in namespace and "train_mnist" in namespace
+    leaked = sorted(name for name in ("batches", "data", "network", "optim", "step", "train") if name in namespace)
+    assert leaked == [], leaked

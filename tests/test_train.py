@@ -323,6 +323,51 @@ def test_an_optimizer_object_and_an_lr_conflict(small):
     assert h.lr == [0.1]
 
 
+def test_an_optimizer_made_on_another_dict_is_refused(small):
+    """fit computes gradients on params; an optimizer holding other arrays would update those, training nothing."""
+    X, y, _, _ = small
+    params = fresh()
+    with pytest.raises(ValueError, match=r"the optimizer updates other arrays than params: make it with e.g. "
+                                         r"Adam\(params, lr=...\)"):
+        mn.fit(params, X, y, rng=np.random.default_rng(0), optimizer=mn.Adam(fresh(), lr=0.01), num_epochs=1)
+    with pytest.raises(ValueError, match="the optimizer updates other arrays than params"):  # copies: other arrays
+        mn.fit(params, X, y, rng=np.random.default_rng(0),
+               optimizer=mn.SGD({k: p.copy() for k, p in params.items()}), num_epochs=1)
+    for key, p in fresh().items():
+        np.testing.assert_array_equal(params[key], p)
+
+
+@pytest.mark.parametrize("which", ["X_val", "y_val"])
+def test_validation_data_comes_in_pairs(small, which):
+    X, y, X_val, y_val = small
+    only_one = {"X_val": X_val, "y_val": y_val}[which]
+    calls = []
+    with pytest.raises(ValueError, match="pass X_val and y_val together"):
+        mn.fit(fresh(), X, y, rng=np.random.default_rng(0), num_epochs=1, callback=calls.append, **{which: only_one})
+    assert calls == []  # refused before the first epoch
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (lambda y_val: y_val + 10, r"labels must lie in \[0, 10\)"),
+    (lambda y_val: y_val.astype(np.float64), "labels must be integers"),
+])
+def test_bad_validation_labels_are_refused_before_training(small, bad, message):
+    X, y, X_val, y_val = small
+    params, calls = fresh(), []
+    with pytest.raises(ValueError, match=message):
+        mn.fit(params, X, y, rng=np.random.default_rng(0), X_val=X_val, y_val=bad(y_val), num_epochs=1,
+               callback=calls.append)
+    assert calls == []
+    for key, p in fresh().items():
+        np.testing.assert_array_equal(params[key], p)
+
+
+def test_the_weight_decay_error_gives_a_weight_decay_example(small):
+    X, y, _, _ = small
+    with pytest.raises(ValueError, match=r"weight_decay must be a finite number >= 0 \(e.g. 5e-4\), got -1"):
+        mn.fit(fresh(), X, y, rng=np.random.default_rng(0), weight_decay=-1)
+
+
 def test_train_mnist_takes_the_layer_sizes(mnist):
     params, history = mn.train_mnist(0.1, "he", 1, 128, 0, sizes=(784, 32, 16, 10), train_size=2000)
     assert [params[f"W{l}"].shape for l in (1, 2, 3)] == [(32, 784), (16, 32), (10, 16)]

@@ -1,7 +1,7 @@
 """Checkers for the exercises: run *your* function, compare it with mathnn's, get a hint, go on either way.
 
     from mathnn import check
-    relu = check.relu(relu)  # prints "✓ relu: all 6 checks passed" and returns your relu,
+    relu = check.relu(relu)  # prints "✓ relu: all N checks passed" and returns your relu,
                              # or "✗ relu: <what to fix>" and returns mathnn's relu
     check.progress()         # which parts of the lessons run so far you have written and passed
 

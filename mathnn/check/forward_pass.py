@@ -109,12 +109,12 @@ def softmax(c, fn):
 
 
 def _softmax_hint(A, right):
+    """What is wrong with a softmax A (k, m) that differs from the right one (k, m)."""
     sums = A.sum(axis=0)
     if not np.allclose(sums, 1):
         return f"your columns don't sum to 1 (they sum to {_fmt(sums)}): divide each column by its own sum"
     return (f"your columns sum to 1 but the values are wrong (largest difference {np.abs(A - right).max():.3g}): "
             f"softmax is exp(Z - c) / sum(exp(Z - c)) with c the column max (eq. 3)")
-
 
 
 def forward_mathnn(X, W1, b1, W2, b2):

@@ -20,7 +20,7 @@ def cross_entropy(c, fn):
     Y = batches.one_hot(y, k).astype(np.float64)  # (10, m)
     keep_ZY = dict(keep=("Z", "Y"), fix=(
         "the caller's logits and labels must stay as they were. Make new arrays: "
-        "Z = Z - Z.max(axis=0, keepdims=True), not Z -= ...; -(Y * log_A).sum() / m, not Y *= log_A"))
+        "Z = Z - Z.max(axis=0, keepdims=True), not Z -= ...; -(Y * log_softmax(Z)).sum() / m, not Y *= log_softmax(Z)"))
     loss = c.call(fn, Z, Y, **keep_ZY)
     shape = np.shape(loss)
     c.require(np.size(loss) == 1, {
@@ -34,17 +34,17 @@ def cross_entropy(c, fn):
               "itself? fn receives logits (any real numbers), not probabilities: take "
               "log softmax(Z) = Z - c - log(sum(exp(Z - c))) first (eq. 4)")
     right = layers.cross_entropy(Z, Y)
-    log_A_rows = Z - Z.max(axis=1, keepdims=True)  # log-softmax over the wrong axis
-    log_A_rows -= np.log(np.exp(log_A_rows).sum(axis=1, keepdims=True))
+    log_softmax_rows = Z - Z.max(axis=1, keepdims=True)  # log-softmax over the wrong axis
+    log_softmax_rows -= np.log(np.exp(log_softmax_rows).sum(axis=1, keepdims=True))
     c.compare(loss, right, [
         ("you forgot the 1/m: the loss is the mean over the m examples, not their sum", m * right),
         ("you divided by m * k (np.mean over every entry of Y * log A): sum over the classes, then average "
-         "over the m examples: -(Y * log_A).sum() / m", right / k),
+         "over the m examples: -(Y * log_softmax(Z)).sum() / m", right / k),
         ("you divided by Y.shape[0], the number of classes; m = Y.shape[1] is the number of examples",
          right * m / k),
         ("your loss has the wrong sign: L = -(1/m) Σ Y log A is ≥ 0 (did you drop the minus?)", -right),
         ("wrong axis: the softmax (log-sum-exp) runs over the classes of each column, axis=0, not axis=1",
-         -(Y * log_A_rows).sum() / m),
+         -(Y * log_softmax_rows).sum() / m),
         ("you left out the log-sum-exp: log softmax(z) = z - log(sum(exp(z))), not z",
          -(Y * Z).sum() / m),
         ("you used log10; cross-entropy uses the natural log, np.log", right / np.log(10)),

@@ -12,8 +12,12 @@ def _schedule_values(c, fn, args, num_epochs, what):
     c.require(callable(schedule), f"{what} returned a {type(schedule).__name__}, not a function: return the "
                                   f"schedule itself, e.g. `return lambda epoch: ...` (mn.fit calls it once per epoch)")
     values = [c.call(schedule, e) for e in range(num_epochs)]
-    c.require(all(isinstance(v, (int, float, np.floating, np.integer)) or np.size(v) == 1 for v in values),
-              f"{what}'s schedule returned {values[0]!r} for epoch 0: it must return one number, the learning rate")
+    bad = [(e, v) for e, v in enumerate(values)
+           if not (isinstance(v, (int, float, np.floating, np.integer)) or np.size(v) == 1)]
+    if bad:
+        epoch, value = bad[0]
+        c.require(False, f"{what}'s schedule returned {value!r} for epoch {epoch}: it must return one number, "
+                         f"the learning rate")
     return np.array([float(np.asarray(v).item()) for v in values])
 
 
