@@ -53,8 +53,9 @@ notebooks: $(STAMP)
 
 # The complete lessons again with one BLAS thread (two notebooks at a time): a lesson's claims must
 # not depend on how a learner's BLAS splits its sums. (The learner's edition runs the same code.)
+# MATHNN_CHECK_STRICT: a complete lesson's own solution that fails its checker is an error here.
 notebooks-1-thread: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env \
+	MATHNN_CHECK_STRICT=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env \
 		notebooks/*.ipynb
 
 # JupyterLab in headless Chromium; skipped, saying so, when Chromium is missing

@@ -771,3 +771,26 @@ def test_numerical_gradient_mistakes(fn, phrase, capsys):
 
 def test_numerical_gradient_index_error_hint(capsys):
     assert_hint(check.numerical_gradient, numgrad_flat_index, "loop over np.ndindex(x.shape)", capsys)
+
+
+def test_strict_mode_fails_a_lessons_own_stub_but_not_a_demonstration(monkeypatch, capsys):
+    """MATHNN_CHECK_STRICT (set by make test for the complete lessons): the lesson's own relu must pass."""
+    def relu(Z):
+        return np.max(Z, 0)
+
+    def relu_with_np_max(Z):  # a lesson's deliberately wrong example: a name of its own
+        return np.max(Z, 0)
+
+    assert check.relu(relu) is check.relu.fallback  # without the variable: the lesson goes on
+    monkeypatch.setenv("MATHNN_CHECK_STRICT", "1")
+    with pytest.raises(AssertionError, match="check.relu: relu did not pass"):
+        check.relu(relu)
+    assert check.relu(relu_with_np_max) is check.relu.fallback
+    assert check.relu(np.abs) is check.relu.fallback
+
+    def unwritten(Z):
+        raise NotImplementedError
+
+    unwritten.__name__ = "relu"
+    with pytest.raises(AssertionError):
+        check.relu(unwritten)

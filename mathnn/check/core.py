@@ -10,7 +10,10 @@ message. The decorator :func:`checker` turns it into the public ``check.NAME(fn)
   returns mathnn's version too;
 - and records the verdict for :func:`progress`.
 
-So a lesson writes ``relu = check.relu(relu)`` and goes on either way.
+So a lesson writes ``relu = check.relu(relu)`` and goes on either way. Only with the environment
+variable MATHNN_CHECK_STRICT set (``make test`` sets it when it runs the complete lessons) does a
+function named like the stub (``relu``, or mathnn's name for it) that is missing or wrong raise
+AssertionError: a solution in a complete lesson must pass its own checker.
 """
 
 import os
@@ -47,6 +50,9 @@ def checker(lesson, fallback, signature):
             _STATUS[name] = _run(body, name, signature, fn)
             if _STATUS[name] == PASSED:
                 return fn
+            if os.environ.get("MATHNN_CHECK_STRICT") and getattr(fn, "__name__", None) in (name, fallback.__name__):
+                raise AssertionError(f"check.{name}: {fn.__name__} did not pass, and MATHNN_CHECK_STRICT is set "
+                                     f"(make test sets it for the complete lessons, whose own code must pass)")
             return fallback
 
         check.__name__ = check.__qualname__ = name
