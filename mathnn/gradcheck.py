@@ -71,10 +71,15 @@ def grad_check(params, X, Y, h=1e-5, backward_fn=backward):
 
     X (n0, m), one-hot Y (n_out, m). backward_fn(params, cache, Y) -> grads: the backward pass
     to check, mathnn's by default (pass your own to check it); its gradients' keys and shapes
-    are checked first (:func:`check_grads`, ShapeError). Use float64 params and data, and few
-    of them: every entry of every parameter costs two forward passes. Returns rows
+    are checked first (:func:`check_grads`, ShapeError). params, X and Y must be float64
+    (TypeError otherwise), and few: every entry of every parameter costs two forward passes. Returns rows
     (name, shape, rel_error), one per parameter, e.g. ("W1", (10, 784), 3e-10): above 1e-7 means a bug.
     """
+    not_float64 = [name for name, a in [*params.items(), ("X", X), ("Y", Y)] if a.dtype != np.float64]
+    if not_float64:
+        raise TypeError(f"grad_check(): {', '.join(not_float64)} not float64: in float32, rounding alone gives "
+                        f"relative errors near 1e-2, which would look like bugs. Use "
+                        f"init_params(..., dtype=np.float64), one_hot(y, dtype=np.float64) and X.astype(np.float64)")
     _, cache = forward(params, X)
     grads = backward_fn(params, cache, Y)
     check_grads(params, grads)

@@ -428,3 +428,16 @@ def test_trained_path_is_a_place_of_its_own(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert mn.trained_path("x") == tmp_path / "mathnn" / "trained" / "x.npz"
     assert (tmp_path / "mathnn" / "trained").is_dir()
+
+
+def test_grad_check_refuses_float32():
+    """In float32 a correct backward shows relative errors near 1e-2: grad_check would cry wolf."""
+    rng = np.random.default_rng(0)
+    params = mn.init_params((20, 5, 3), "he", rng)  # float32
+    X, Y = rng.standard_normal((20, 4)), mn.one_hot(np.array([0, 1, 2, 0]), 3, dtype=np.float64)
+    with pytest.raises(TypeError, match="W1, b1, W2, b2 not float64"):
+        mn.grad_check(params, X, Y)
+    params64 = mn.init_params((20, 5, 3), "he", rng, dtype=np.float64)
+    with pytest.raises(TypeError, match="X not float64"):
+        mn.grad_check(params64, X.astype(np.float32), Y)
+    assert all(err < 1e-7 for _, _, err in mn.grad_check(params64, X, Y))
