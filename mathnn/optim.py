@@ -22,8 +22,9 @@ def _number(name, value, ok, rule):
     return float(value)
 
 
-def _lr(value, name="lr"):
-    return _number(name, value, lambda x: 0 <= x < math.inf, "a finite number >= 0 (e.g. 0.1)")
+def check_lr(value, name="lr", example="e.g. 0.1"):
+    """value as a float if it is a finite number >= 0 (a learning rate, a weight decay), else ValueError."""
+    return _number(name, value, lambda x: 0 <= x < math.inf, f"a finite number >= 0 ({example})")
 
 
 def _beta(value, name="beta"):
@@ -34,7 +35,7 @@ class SGD:
     """Plain gradient descent: p <- p - lr * dp  (eq. 12)."""
 
     def __init__(self, params, lr=0.1):
-        self.params, self.lr = params, _lr(lr)
+        self.params, self.lr = params, check_lr(lr)
 
     def step(self, grads):
         """grads {"dW1": (n1, n0), "db1": (n1, 1), ...}, each its parameter's shape; updates params in place."""
@@ -103,7 +104,7 @@ def step_schedule(lr, drop=0.5, every=2):
 
     lr >= 0 finite; drop in (0, 1]; every a positive int (epochs).
     """
-    lr = _lr(lr)
+    lr = check_lr(lr)
     drop = _number("drop", drop, lambda x: 0 < x <= 1, "in (0, 1] (e.g. 0.5: halve the learning rate)")
     if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every <= 0:
         raise ValueError(f"every must be a positive whole number of epochs, got {every!r}")
@@ -115,7 +116,7 @@ def cosine_schedule(lr, num_epochs):
 
     lr >= 0 finite; num_epochs a positive int, the length of the run.
     """
-    lr = _lr(lr)
+    lr = check_lr(lr)
     if isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Integral) or num_epochs <= 0:
         raise ValueError(f"num_epochs must be a positive whole number, got {num_epochs!r}")
     return lambda epoch: lr * (1 + math.cos(math.pi * epoch / num_epochs)) / 2

@@ -23,7 +23,7 @@ from mathnn.batches import one_hot
 from mathnn.data import load_mnist_splits
 from mathnn.layers import cross_entropy
 from mathnn.network import accuracy, backward, forward, init_params, num_layers
-from mathnn.optim import SGD, Adam, Momentum, make_optimizer
+from mathnn.optim import SGD, Adam, Momentum, check_lr, make_optimizer
 from mathnn.regularization import l2_grads
 from mathnn.shapes import shapes
 from mathnn.step import FusedStep
@@ -111,12 +111,6 @@ def check_positive_int(name, value):
     """ValueError unless value is a whole number >= 1 (not a bool, not 12.0)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def check_lr(lr, where="lr", example="e.g. 0.1"):
-    """ValueError unless lr is a real number in [0, inf): negative, NaN or infinite rates are mistakes."""
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 <= lr < math.inf:
-        raise ValueError(f"{where} must be a finite number >= 0 ({example}), got {lr!r}")
 
 
 def check_finite(name, X):
