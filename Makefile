@@ -1,5 +1,7 @@
 # make lab      set up (first time) and open the learner's edition in JupyterLab
 # make test     set up (first time) and run every test: lint, unit tests, notebooks, browser
+# make html     build site/: every lesson executed, as HTML pages that open offline (site/index.html)
+# make hub      a local JupyterHub for a trial class (docs/teaching.md)
 # make learner  regenerate the learner's edition (notebooks/learner/) from the complete lessons;
 #               it refuses to replace notebooks a learner edited unless FORCE=1 (then it keeps a backup)
 # All reuse .venv; it is rebuilt only when pyproject.toml changes.
@@ -13,7 +15,7 @@ PORT ?= 8888
 NBGRADER_SERVER_EXTENSIONS := $(addprefix nbgrader.server_extensions.,formgrader assignment_list course_list \
 	validate_assignment)
 
-.PHONY: lab test lint unit notebooks notebooks-1-thread browser strip learner bench install clean
+.PHONY: lab test lint unit notebooks notebooks-1-thread browser html hub strip learner bench install clean
 
 # Jupyter kernels run in notebooks/, so a relative MATHNN_DATA (MATHNN_DATA=../shared/mnist make test)
 # would point elsewhere there: pass it on as an absolute path.
@@ -24,7 +26,7 @@ endif
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[notebooks,dev,torch]"
+	$(BIN)/python -m pip install --quiet -e ".[notebooks,dev,torch,hub]"
 	@# nbgrader (which makes the learner's edition) brings a grading UI that a learner doesn't need: off
 	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader
 	$(BIN)/jupyter server extension disable --sys-prefix $(NBGRADER_SERVER_EXTENSIONS)
@@ -37,7 +39,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 		--ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/learner/00_data.ipynb
 
-test: lint unit notebooks notebooks-1-thread browser
+test: lint unit notebooks notebooks-1-thread html browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -69,6 +71,11 @@ browser: $(STAMP)
 		echo "SKIPPED the browser tests: no Chromium at $(CHROMIUM) (apt-get install -y chromium to run them)"; \
 	fi
 
+# The course as an offline HTML site in site/: the complete lessons executed, MathJax local, widgets as images
+# (the browser tests open every page from disk with every other request refused)
+html: $(STAMP)
+	$(BIN)/python notebooks/build_site.py
+
 # the complete lessons only: the learner's edition is generated stripped, and is the learner's to edit
 strip: $(STAMP)
 	$(BIN)/nbstripout --extra-keys "metadata.widgets" notebooks/*.ipynb
@@ -76,8 +83,25 @@ strip: $(STAMP)
 learner: $(STAMP)
 	$(BIN)/python notebooks/make_learner_edition.py $(if $(filter-out 0,$(FORCE)),--force)
 
+HUB_DIR ?= build/hub
+HUB_PORT ?= 8000
+HUB_MNIST_SOURCE = $(or $(MATHNN_DATA),$(abspath data))
+
+# JupyterHub for a local trial (deploy/jupyterhub_config.py, docs/teaching.md), in the foreground on
+# http://127.0.0.1:$(HUB_PORT): learners learner1..3, the password printed in the log (or MATHNN_HUB_PASSWORD).
+# Its shared MNIST folder $(HUB_DIR)/mnist links to the .gz files of MATHNN_DATA or data/ (downloaded if there
+# are none) and holds the decompressed copies every kernel maps. Ctrl+C stops the hub and its servers.
+hub: $(STAMP)
+	mkdir -p $(HUB_DIR)/mnist
+	for gz in $(wildcard $(HUB_MNIST_SOURCE)/*-ubyte.gz); do ln -sf $$gz $(HUB_DIR)/mnist/; done
+	$(BIN)/python -m mathnn data prepare $(HUB_DIR)/mnist
+	GIT_AUTHOR_NAME=mathnn GIT_AUTHOR_EMAIL=mathnn@localhost GIT_COMMITTER_NAME=mathnn \
+		GIT_COMMITTER_EMAIL=mathnn@localhost $(BIN)/python deploy/class_repo.py $(HUB_DIR)/mathnn-class
+	MATHNN_HUB_DIR=$(abspath $(HUB_DIR)) MATHNN_DATA=$(abspath $(HUB_DIR))/mnist $(BIN)/jupyterhub \
+		-f deploy/jupyterhub_config.py --JupyterHub.bind_url=http://127.0.0.1:$(HUB_PORT)
+
 bench: $(STAMP)
 	$(BIN)/python -m mathnn bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts site build

@@ -1,8 +1,9 @@
-"""Command line: ``python -m mathnn train`` and ``python -m mathnn bench``.
+"""Command line: ``python -m mathnn train``, ``python -m mathnn bench``, ``python -m mathnn data prepare DIR``.
 
-train  trains the 784-10-10 network (or --sizes 784,128,10 ...) on MNIST and reports test accuracy.
-bench  times training epochs (batch 128, float32), on a quiet machine and with
-       one core kept busy by another process (benchmarks/vs_pytorch.py compares PyTorch).
+train         trains the 784-10-10 network (or --sizes 784,128,10 ...) on MNIST and reports test accuracy.
+bench         times training epochs (batch 128, float32), on a quiet machine and with
+              one core kept busy by another process (benchmarks/vs_pytorch.py compares PyTorch).
+data prepare  for an instructor: turns DIR into a class's shared, read-only MNIST folder, once.
 """
 
 import argparse
@@ -13,10 +14,11 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from mathnn.data import MNISTError, load_mnist, load_mnist_splits
+from mathnn.data import MNISTError, load_mnist, load_mnist_splits, prepare_shared_folder
 from mathnn.network import INITS, accuracy, init_params
 from mathnn.optim import OPTIMIZERS, cosine_schedule
 from mathnn.train import fit, train_mnist
@@ -120,6 +122,27 @@ def bench(args):
     return 0
 
 
+PREPARE_HELP = """\
+For an instructor: make DIR the MNIST folder a whole class shares (on a JupyterHub, for example).
+It checks the four official .gz files in DIR (SHA-256; the missing ones are downloaded unless
+--no-download) and writes the decompressed float32 copies (mnist-*-images-float32.npy, each with a
+.json sidecar recording its SHA-256), readable by everyone. Then make DIR read-only
+(chmod -R a-w DIR) and give every learner MATHNN_DATA=DIR: their kernels map those files and
+share one copy of MNIST in memory (benchmarks/hub_memory.py measured 45 MB private per kernel
+instead of 254), and nothing is written into DIR. Running it again keeps valid copies and
+replaces damaged ones.
+"""
+
+
+def prepare(args):
+    """Turn a folder into a shared MNIST folder (see PREPARE_HELP); print what it holds."""
+    for path in prepare_shared_folder(args.folder, download_ok=not args.no_download):
+        print(f"ok  {path}  ({path.stat().st_size:,} bytes)")
+    print(f"{args.folder} is ready: make it read-only (chmod -R a-w {args.folder}) and set MATHNN_DATA={args.folder} "
+          f"for every learner")
+    return 0
+
+
 def to_json(result):
     """One line of strict JSON: a NaN or infinite number becomes null (JSON has neither)."""
     def clean(value):
@@ -180,6 +203,13 @@ def main(argv=None):
     p.add_argument("--batch-size", type=POSITIVE_INT, default=128)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=bench)
+    p = commands.add_parser("data", help="MNIST for a class: data prepare DIR")
+    data_commands = p.add_subparsers(dest="data_command", required=True)
+    p = data_commands.add_parser("prepare", help="make DIR a shared, read-only MNIST folder for a class",
+                                 description=PREPARE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder", metavar="DIR", type=Path, help="the shared folder (it exists, and you can write to it)")
+    p.add_argument("--no-download", action="store_true", help="fail instead of downloading a missing .gz file")
+    p.set_defaults(run=prepare)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

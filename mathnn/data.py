@@ -10,17 +10,26 @@ so the cache never holds half a file.
 
 IDX format: a 4-byte magic number (0, 0, type code 0x08 = unsigned byte, number of
 dimensions), then each dimension as a big-endian 32-bit integer, then the data, row-major.
+
+The shared copy: ``load_mnist_splits()`` does not decompress the images in every process.
+The first call writes them, once, as float32 ``.npy`` files beside the ``.gz`` files (or in
+the per-user cache when that folder is read-only), and every later call, in any process,
+maps those files read-only (``np.load(..., mmap_mode="r")``): the operating system keeps one
+copy in memory for all the notebook kernels of a machine, instead of one per kernel.
+``python -m mathnn data prepare DIR`` writes them into a class's shared folder in advance.
 """
 
 import contextlib
 import functools
 import gzip
 import hashlib
+import json
 import math
 import os
 import secrets
 import time
 import urllib.request
+import warnings
 import zlib
 from pathlib import Path
 from typing import NamedTuple
@@ -28,7 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["MNISTError", "MNISTSplits", "NUM_VAL", "SPLIT_SEED", "find_or_download", "load_mnist", "load_mnist_splits",
-           "read_idx_gz", "split_train_val"]
+           "prepare_shared_folder", "read_idx_gz", "shared_images", "split_train_val"]
 
 CHECKOUT = Path(__file__).resolve().parent.parent  # the repository, when mathnn runs from a source checkout
 REPO_DATA = CHECKOUT / "data"
@@ -150,13 +159,16 @@ def read_idx_gz(path, sha256=None, size=None, name=None, advice=ADVICE):
     return array
 
 
-def default_dir():
-    """The folder searched last: the repository's data/ in a source checkout, else the per-user
-    cache ($XDG_CACHE_HOME/mathnn, or ~/.cache/mathnn), never the installed package's folder."""
-    if SOURCE_CHECKOUT:
-        return REPO_DATA
+def user_cache_dir():
+    """The per-user cache: $XDG_CACHE_HOME/mathnn, or ~/.cache/mathnn when XDG_CACHE_HOME is unset or relative."""
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "mathnn"
+
+
+def default_dir():
+    """The folder searched last: the repository's data/ in a source checkout, else the per-user
+    cache (:func:`user_cache_dir`), never the installed package's folder."""
+    return REPO_DATA if SOURCE_CHECKOUT else user_cache_dir()
 
 
 def search_dirs(root=None):
@@ -180,7 +192,7 @@ def cannot_write(folder, error):
 
 
 def remove_stale_parts(dest_dir, filename):
-    """Delete the .part files of filename that a killed download left in dest_dir.
+    """Delete the .part files of filename that a killed download (or shared copy's write) left in dest_dir.
 
     Only those older than a download may take: a younger one may belong to a download
     still running in another process (two notebooks started at once).
@@ -293,6 +305,8 @@ def load_mnist(split="train", root=None, download=True, dtype=np.float32):
     Returns X (784, m) of that dtype with pixels scaled to [0, 1], one image per column
     (stored column-major, so each image is contiguous), and y int64 (m,) labels 0-9.
     root: a folder searched first; download=False raises MNISTError instead of fetching.
+    Each call decompresses the file into new arrays of the caller's own (writable, not shared
+    with other processes); :func:`load_mnist_splits` gives shared, read-only ones.
     """
     if split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
@@ -329,6 +343,16 @@ class MNISTSplits(NamedTuple):
     y_test: np.ndarray
 
 
+def split_indices(m, num_val, rng):
+    """Column numbers (train_idx (m - num_val,), val_idx (num_val,)) of a random split of m examples.
+
+    A permutation of range(m) drawn by rng; its first num_val numbers, sorted, are the validation
+    examples, the others, sorted, the training examples.
+    """
+    perm = rng.permutation(m)
+    return np.sort(perm[num_val:]), np.sort(perm[:num_val])
+
+
 def split_train_val(X, y, num_val=NUM_VAL, rng=None):
     """Split X (784, m), y (m,) at random into (X_train, y_train, X_val, y_val).
 
@@ -342,10 +366,171 @@ def split_train_val(X, y, num_val=NUM_VAL, rng=None):
     m = len(y)
     if not 0 < num_val < m:
         raise ValueError(f"num_val must lie between 1 and {m - 1} (the number of examples - 1), got {num_val}")
-    perm = rng.permutation(m)
-    val_idx, train_idx = np.sort(perm[:num_val]), np.sort(perm[num_val:])
+    train_idx, val_idx = split_indices(m, num_val, rng)
     X_rows = X.T  # (m, 784): gathering rows keeps every image contiguous
     return X_rows[train_idx].T, y[train_idx], X_rows[val_idx].T, y[val_idx]
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared copy: the images decompressed once into .npy files that every process maps
+# ---------------------------------------------------------------------------------------------
+
+SHARED_FORMAT = 1  # the layout of the shared files; a copy whose sidecar records another one is rebuilt
+
+
+def shared_name(split):
+    """File name of the shared float32 copy of a split's images; its sidecar is this name + '.json'."""
+    return f"mnist-{split}-images-float32.npy"
+
+
+def file_sha256(path):
+    """SHA-256 (hex) of a file's bytes."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def num_images(split):
+    """How many images the official file of a split holds: 60,000 (train) or 10,000 (test)."""
+    return (SIZE[FILES[split][0]] - 16) // 784
+
+
+def shared_row_order(split):
+    """Image numbers (m,) in the order of the shared copy's rows.
+
+    test: the official order. train: the 55,000 training images, then the 5,000 validation
+    images (each part in the official order, as :func:`split_train_val` with SPLIT_SEED gives
+    them), so that X_train and X_val are two slices of one file rather than two copies.
+    """
+    m = num_images(split)
+    if split == "test":
+        return np.arange(m)
+    return np.concatenate(split_indices(m, NUM_VAL, np.random.default_rng(SPLIT_SEED)))
+
+
+def shared_record(split, gz):
+    """What the sidecar of a valid shared copy made from the .gz file gz records, besides the copy's own SHA-256."""
+    return {
+        "format": SHARED_FORMAT,
+        "source": gz.name,
+        "source_gz_sha256": file_sha256(gz),  # the very file it was made from (about 10 ms to check)
+        "source_idx_sha256": SHA256[gz.name],  # the official content, checked when the copy was made
+        "rows": "official order" if split == "test" else {"split_seed": SPLIT_SEED, "num_val": NUM_VAL},
+        "dtype": "float32",
+        "shape": [num_images(split), 784],
+    }
+
+
+def open_shared(npy, record):
+    """Map npy read-only after checking it against its sidecar: (rows (m, 784) float32 memmap, '') when
+    it is valid, (None, '') when there is no copy, (None, what is wrong) when it may not be used."""
+    sidecar = npy.with_name(npy.name + ".json")
+    if not npy.exists() and not sidecar.exists():
+        return None, ""
+    try:
+        recorded = json.loads(sidecar.read_text())
+        sha256 = recorded.pop("sha256")
+        if recorded != record:
+            changed = sorted(key for key in record.keys() | recorded.keys() if record.get(key) != recorded.get(key))
+            return None, f"{sidecar} does not match (it records other {', '.join(changed)})"
+        if file_sha256(npy) != sha256:
+            return None, f"{npy} fails the SHA-256 its sidecar records: it is truncated or corrupt"
+        rows = np.load(npy, mmap_mode="r")
+    except (OSError, ValueError, KeyError, AttributeError, TypeError) as e:
+        return None, f"the shared copy {npy} or its sidecar is missing or unreadable ({type(e).__name__}: {e})"
+    if rows.dtype != np.float32 or list(rows.shape) != record["shape"] or not rows.flags.c_contiguous:
+        return None, f"{npy} holds {rows.dtype} {rows.shape}, not C-ordered float32 {tuple(record['shape'])}"
+    return rows, ""
+
+
+def shared_rows_from_gz(split, gz):
+    """The rows (m, 784) float32 of the shared copy, made from the verified .gz file gz (a private array)."""
+    images = read_idx_gz(gz, SHA256[gz.name], SIZE[gz.name])  # (m, 28, 28) uint8, SHA-256 checked
+    rows = images.reshape(len(images), 784)[shared_row_order(split)].astype(np.float32)
+    rows /= np.float32(255)  # the same float32 division as load_mnist: bit for bit the same pixels
+    return rows
+
+
+def write_shared(folder, split, rows, record, mode=None):
+    """Write rows as folder/shared_name(split) and its sidecar (the record and the .npy's SHA-256).
+
+    Each file is written to a temporary file in folder and renamed into place (os.replace), so a
+    reader finds the old file, the new one, or none, never half a file. mode: the files' permission
+    bits (default: 0o666 minus the umask). Raises OSError when folder cannot be written to.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    npy = folder / shared_name(split)
+    remove_stale_parts(folder, npy.name)  # what a killed writer left: 188 MB for train
+    token = secrets.token_hex(4)
+    tmp_npy, tmp_json = folder / f".{npy.name}.{token}.part", folder / f".{npy.name}.json.{token}.part"
+    try:
+        with open(tmp_npy, "xb") as f:
+            np.save(f, rows)
+        with open(tmp_json, "x") as f:
+            json.dump({**record, "sha256": file_sha256(tmp_npy)}, f, indent=1)
+        if mode is not None:
+            os.chmod(tmp_npy, mode)
+            os.chmod(tmp_json, mode)
+        os.replace(tmp_npy, npy)  # the .npy first: until the sidecar follows, readers see a mismatch and rebuild
+        os.replace(tmp_json, folder / f"{npy.name}.json")
+    finally:
+        tmp_npy.unlink(missing_ok=True)
+        tmp_json.unlink(missing_ok=True)
+    return npy
+
+
+def read_only_by_mode(folder):
+    """True when nobody may write into folder by its permission bits (chmod a-w): an instructor's shared
+    folder. It is left alone even by root, who could write into it anyway."""
+    try:
+        return folder.stat().st_mode & 0o222 == 0
+    except FileNotFoundError:
+        return False  # not created yet (the per-user cache, the first time)
+
+
+def shared_images(split, root=None):
+    """A split's images as rows (m, 784) float32 in [0, 1]: a read-only memory map of its shared copy.
+
+    The copy, ``mnist-{split}-images-float32.npy``, is looked for beside the split's images .gz
+    file (found as :func:`load_mnist` finds it; root as there), then in the per-user cache
+    (:func:`user_cache_dir`). Every call checks it against its sidecar (``.npy.json``), which
+    records the SHA-256 of the .gz file it was made from (checked again: about 10 ms), the
+    official SHA-256 of the decompressed content (checked once, when the copy was made), the
+    row order, dtype and shape, and the SHA-256 of the .npy itself, checked on every call too:
+    we measured 0.1-0.2 s for the 220 MB of both splits (a CPU with SHA instructions, busy),
+    for a whole load_mnist_splits() of 0.13-0.25 s, against 0.5-0.7 s for decompressing the
+    .gz files as before. load_mnist_splits calls this once per process.
+
+    A missing, truncated, corrupt or outdated copy is never used: it is rebuilt from the verified
+    .gz file, beside it when that folder can be written to (a real attempt; a folder that nobody
+    may write into by its permission bits is left alone), else in the per-user cache, with a
+    warning when a copy was there but bad. A valid copy in a read-only folder is used as it is,
+    without writing anything. Raises MNISTError when no folder can hold a new copy.
+
+    Rows follow :func:`shared_row_order` (train: the 55,000 training images, then the 5,000
+    validation ones). The array is read-only: writing into it raises ValueError.
+    """
+    gz = find_or_download(FILES[split][0], root)
+    record = shared_record(split, gz)
+    folders = [gz.parent] + [folder for folder in [user_cache_dir()] if folder != gz.parent]
+    rows, bad, unwritable = None, [], []
+    for folder in folders:
+        shared, problem = open_shared(folder / shared_name(split), record)
+        bad += [problem] if problem else []
+        if shared is None and read_only_by_mode(folder):
+            unwritable.append(f"{folder} is read-only")
+        elif shared is None:
+            rows = shared_rows_from_gz(split, gz) if rows is None else rows
+            try:
+                shared = np.load(write_shared(folder, split, rows, record), mmap_mode="r")
+            except OSError as e:
+                unwritable.append(f"cannot write into {folder} ({e.strerror or e})")
+        if shared is not None:
+            if bad:
+                warnings.warn(f"{'; '.join(bad)}: not used; MNIST's {split} images now come from "
+                              f"{folder / shared_name(split)}", stacklevel=2)
+            return shared
+    raise MNISTError(f"no usable shared copy of MNIST's {split} images: {'; '.join(bad + unwritable)}. Make one of "
+                     f"those folders writable, or set XDG_CACHE_HOME to a folder you can write to")
 
 
 @functools.lru_cache(maxsize=1)
@@ -355,13 +540,70 @@ def load_mnist_splits(dtype=np.float32):
     The validation images are a fixed random 5,000 of the official training set
     (``split_train_val`` with ``np.random.default_rng(SPLIT_SEED)``), the same on every
     machine. dtype: of the images X_* (784, m), as in :func:`load_mnist`. Loaded once per
-    process (again only after a call with another dtype); the arrays are shared by every
-    caller and therefore read-only (writing into one raises ``ValueError: assignment
-    destination is read-only``; take a ``.copy()`` to change it).
+    process (again only after a call with another dtype).
+
+    In float32 (the default, what the lessons use), X_train, X_val and X_test are views of
+    memory maps of the shared copies (:func:`shared_images`): the operating system keeps one
+    copy of their 220 MB for every process on the machine, and none of them is private. They
+    are read-only: writing into one raises ``ValueError: assignment destination is read-only``;
+    take a ``.copy()`` to change it. Each is column-major (each image contiguous), as
+    load_mnist returns it. In another dtype they are private arrays, read-only too. The labels
+    y_* are small private arrays, read-only as well.
     """
-    X, y = load_mnist("train", dtype=dtype)
-    X_test, y_test = load_mnist("test", dtype=dtype)
-    splits = MNISTSplits(*split_train_val(X, y, NUM_VAL, np.random.default_rng(SPLIT_SEED)), X_test, y_test)
+    if np.dtype(dtype) != np.float32:
+        X, y = load_mnist("train", dtype=dtype)
+        X_test, y_test = load_mnist("test", dtype=dtype)
+        splits = MNISTSplits(*split_train_val(X, y, NUM_VAL, np.random.default_rng(SPLIT_SEED)), X_test, y_test)
+    else:
+        labels = {split: read_idx_gz(find_or_download(FILES[split][1]), SHA256[FILES[split][1]]).astype(np.int64)
+                  for split in FILES}
+        train_rows, order = shared_images("train"), shared_row_order("train")
+        m_train = len(order) - NUM_VAL
+        splits = MNISTSplits(  # .view(np.ndarray): plain arrays, not np.memmap, viewing the maps (no copy)
+            train_rows[:m_train].T.view(np.ndarray), labels["train"][order[:m_train]],  # (784, 55000), (55000,)
+            train_rows[m_train:].T.view(np.ndarray), labels["train"][order[m_train:]],  # (784, 5000), (5000,)
+            shared_images("test").T.view(np.ndarray), labels["test"],  # (784, 10000), (10000,)
+        )
     for array in splits:
         array.flags.writeable = False
     return splits
+
+
+def prepare_shared_folder(folder, download_ok=True):
+    """For an instructor: make folder a shared MNIST folder for a class, once; return the paths it holds.
+
+    Checks the four .gz files in folder (downloads the missing ones when download_ok), checks
+    that every user may read them, and writes the shared float32 copies with their sidecars
+    (readable by everyone; a valid copy already there is kept). Afterwards learners set
+    MATHNN_DATA to folder, which may then be made read-only (chmod -R a-w): loading from it
+    maps the copies and writes nothing. Raises MNISTError (what is wrong, what to do).
+    """
+    folder = Path(folder).absolute()
+    if not folder.is_dir():
+        raise MNISTError(f"{folder} is not a folder: create it (mkdir -p {folder}) and run this again")
+    paths = []
+    for name in SHA256:
+        path = folder / name
+        if not path.is_file():
+            if not download_ok:
+                raise MNISTError(f"{path} is missing: copy the four MNIST .gz files into {folder}, or let this "
+                                 f"command download them")
+            download(name, folder)
+        read_idx_gz(path, SHA256[name], SIZE[name])
+        paths.append(path)
+    for split in FILES:
+        gz = folder / FILES[split][0]
+        record = shared_record(split, gz)
+        if open_shared(folder / shared_name(split), record)[0] is None:
+            try:
+                write_shared(folder, split, shared_rows_from_gz(split, gz), record, mode=0o644)
+            except OSError as e:
+                raise MNISTError(f"cannot write into {folder} ({e.strerror or e}): make it writable for this "
+                                 f"step (chmod u+w {folder}), then read-only again") from e
+        paths += [folder / shared_name(split), folder / f"{shared_name(split)}.json"]
+    unreadable = [folder] if folder.stat().st_mode & 0o005 != 0o005 else []  # others need r and x on the folder
+    unreadable += [path for path in paths if path.stat().st_mode & 0o004 == 0]  # and r on every file
+    if unreadable:
+        raise MNISTError(f"learners could not read {', '.join(map(str, unreadable))}: "
+                         f"chmod a+rX {' '.join(map(str, unreadable))}")
+    return paths

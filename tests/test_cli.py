@@ -1,4 +1,4 @@
-"""The command line: `python -m mathnn train` and `python -m mathnn bench`, run as a user would."""
+"""The command line: `python -m mathnn train`, `bench` and `data prepare DIR`, run as a user would."""
 
 import json
 import os
@@ -183,3 +183,57 @@ def test_unknown_option_is_a_usage_error(capsys):
         cli.main(["train", "--optimizer", "rmsprop"])
     assert info.value.code == 2
     assert "invalid choice: 'rmsprop'" in capsys.readouterr().err
+
+
+def real_gz_folder(tmp_path):
+    """A folder holding links to the four real MNIST .gz files (from $MATHNN_DATA); skip without them."""
+    source = Path(mnist_env().get("MATHNN_DATA") or data.REPO_DATA)
+    folder = tmp_path / "class_mnist"
+    folder.mkdir()
+    for name in data.SHA256:
+        (folder / name).symlink_to(source / name)
+    return folder
+
+
+def test_data_prepare_then_learners_load_from_the_read_only_folder(tmp_path):
+    """The instructor's command, then a learner's kernel: it maps the prepared files and writes nothing."""
+    folder = real_gz_folder(tmp_path)
+    result = run(["-m", "mathnn", "data", "prepare", str(folder), "--no-download"], dict(os.environ), timeout=120)
+    assert result.returncode == 0, result.stderr
+    for name in [data.shared_name("train"), data.shared_name("test")]:
+        assert f"ok  {folder / name}  (" in result.stdout and f"ok  {folder / name}.json  (" in result.stdout
+    assert f"make it read-only (chmod -R a-w {folder})" in result.stdout
+    folder.chmod(0o555)
+    try:
+        learner = ("import mathnn as mn; s = mn.load_mnist_splits(); "
+                   "print(*[a.base.filename for a in (s.X_train, s.X_test)])")  # a.base: the np.memmap it views
+        env = dict(os.environ, MATHNN_DATA=str(folder), XDG_CACHE_HOME=str(tmp_path / "cache"))
+        result = run(["-c", learner], env, timeout=120)
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(folder / data.shared_name("train")), str(folder / data.shared_name("test"))]
+    assert not (tmp_path / "cache").exists()
+
+
+def test_data_prepare_errors_exit_2_and_say_what_to_do(tmp_path, capsys):
+    assert cli.main(["data", "prepare", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err == (f"error: {tmp_path / 'nowhere'} is not a folder: create it "
+                                       f"(mkdir -p {tmp_path / 'nowhere'}) and run this again\n")
+    folder = tmp_path / "half"
+    folder.mkdir()
+    assert cli.main(["data", "prepare", str(folder), "--no-download"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder / data.FILES['train'][0]} is missing: copy the four MNIST .gz files")
+    assert list(folder.iterdir()) == []
+
+
+def test_data_prepare_is_documented_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "data prepare" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["data", "prepare", "--help"])
+    out = capsys.readouterr().out
+    assert "usage: python -m mathnn data prepare [-h] [--no-download] DIR" in out
+    assert "chmod -R a-w DIR" in out and "MATHNN_DATA=DIR" in out

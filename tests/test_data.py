@@ -1,15 +1,22 @@
 """MNIST loading (IDX parsing, verification, search order, downloads through a local HTTP
-server, offline messages, bad input), the train/validation split, one_hot and minibatches.
+server, offline messages, bad input), the train/validation split, the shared .npy copies
+(memory maps, atomic writes, read-only folders, damaged copies, several processes, the
+instructor's prepare step), one_hot and minibatches.
 
 Every test that could write touches only tmp dirs: MATHNN_DATA is unset and
 mathnn.data.REPO_DATA points into tmp_path (fixture `isolated`)."""
 
 import errno
 import gzip
+import hashlib
 import http.server
+import json
 import os
+import re
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -679,12 +686,329 @@ def test_load_mnist_splits(mnist):
     np.testing.assert_array_equal(splits.y_val, y[val_idx])
     np.testing.assert_array_equal(splits.X_val, X[:, val_idx])
     np.testing.assert_array_equal(splits.y_train, y[train_idx])
+    np.testing.assert_array_equal(splits.X_train, X[:, train_idx])
     np.testing.assert_array_equal(splits.X_test, mnist["test"][0])
     np.testing.assert_array_equal(splits.y_test, mnist["test"][1])
     # no image in two parts (MNIST holds no exact duplicate, so the sets are as large as the parts)
     train, val, test = ({column.tobytes() for column in X_part.T} for X_part in splits[::2])
     assert (len(train), len(val), len(test)) == (55000, 5000, 10000)
     assert train.isdisjoint(val) and train.isdisjoint(test) and val.isdisjoint(test)
+
+
+# ---------------------------------------------------------------------------------------------
+# the shared copy: .npy files that every process maps
+# ---------------------------------------------------------------------------------------------
+
+
+def memmap_of(array):
+    """The np.memmap at the end of array's .base chain, or None when array does not view a memory map."""
+    while array is not None and not isinstance(array, np.memmap):
+        array = array.base
+    return array
+
+
+@pytest.fixture
+def gz_folder(isolated, tmp_path, real_mnist_dir):
+    """A writable folder holding (links to) the four real .gz files; the per-user cache is tmp_path/xdg_cache."""
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name in data.SHA256:
+        (folder / name).symlink_to(real_mnist_dir / name)
+    return folder
+
+
+def shared_files(folder):
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".gz"))
+
+
+TEST_NPY = data.shared_name("test")
+TEST_FILES = [TEST_NPY, TEST_NPY + ".json"]
+
+
+def test_splits_are_read_only_views_of_memory_maps_equal_to_the_old_split(mnist):
+    """No private copy: X_train and X_val are two slices of one mapped file (in split order), X_test another;
+    bit for bit and stride for stride what the old loader gave (load_mnist, then split_train_val's gather)."""
+    splits = mn.load_mnist_splits()
+    X, y = mnist["train"]
+    old = (*mn.split_train_val(X, y, data.NUM_VAL, np.random.default_rng(data.SPLIT_SEED)), *mnist["test"])
+    for name, new, before in zip(splits._fields, splits, old):
+        assert new.dtype == before.dtype and new.shape == before.shape and new.strides == before.strides, name
+        np.testing.assert_array_equal(new, before, err_msg=name)
+    files = {name: memmap_of(getattr(splits, name)) for name in ("X_train", "X_val", "X_test")}
+    assert Path(files["X_train"].filename).name == Path(files["X_val"].filename).name == data.shared_name("train")
+    assert Path(files["X_test"].filename).name == data.shared_name("test")
+    assert files["X_train"]._mmap is files["X_val"]._mmap  # one mapping holds both
+    assert type(splits.X_train) is np.ndarray  # a plain array for the learner (shows as array([...]), not memmap)
+    for name in ("X_train", "X_val", "X_test"):
+        X_part = getattr(splits, name)
+        assert np.shares_memory(X_part, files[name]) and X_part.flags.f_contiguous
+        with pytest.raises(ValueError, match="read-only"):
+            X_part[0, 0] = 1.0
+        with pytest.raises(ValueError):  # a read-only map cannot be made writable
+            X_part.flags.writeable = True
+    assert not np.shares_memory(splits.X_train, splits.X_val)
+
+
+def test_shared_copy_is_written_once_beside_the_gz_and_then_only_read(gz_folder, monkeypatch):
+    rows = data.shared_images("test", root=gz_folder)
+    assert shared_files(gz_folder) == TEST_FILES  # beside the .gz, no temporary file left
+    assert isinstance(rows, np.memmap) and rows.shape == (10000, 784) and not rows.flags.writeable
+    np.testing.assert_array_equal(rows.T, mn.load_mnist("test", root=gz_folder)[0])  # the parsed .gz, bit for bit
+    sidecar = json.loads((gz_folder / (TEST_NPY + ".json")).read_text())
+    assert sidecar["source_idx_sha256"] == data.SHA256[TEST_IMAGES]
+    assert sidecar["sha256"] == hashlib.sha256((gz_folder / TEST_NPY).read_bytes()).hexdigest()
+    assert sidecar["shape"] == [10000, 784] and sidecar["dtype"] == "float32"
+    monkeypatch.setattr(data, "write_shared", None)  # a second load must not write (calling None would fail)
+    again = data.shared_images("test", root=gz_folder)
+    np.testing.assert_array_equal(again, rows)
+    assert not (gz_folder.parent / "xdg_cache").exists()
+
+
+def test_shared_copy_is_written_atomically(gz_folder, monkeypatch):
+    """A write that fails before its rename leaves the old copy intact and no temporary file; the rename is
+    os.replace from a temporary file in the same folder (atomic), the .npy before its sidecar."""
+    data.shared_images("test", root=gz_folder)
+    before = (gz_folder / TEST_NPY).read_bytes()
+    renames = []
+
+    def failing_replace(src, dst):
+        renames.append((Path(src), Path(dst)))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(data.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space left"):
+        data.write_shared(gz_folder, "test", np.zeros((10000, 784), np.float32), {"format": 0})
+    src, dst = renames[0]
+    assert dst == gz_folder / TEST_NPY and src.parent == gz_folder and src.name.endswith(".part")
+    assert shared_files(gz_folder) == TEST_FILES  # the temporary files are gone
+    assert (gz_folder / TEST_NPY).read_bytes() == before
+    monkeypatch.undo()
+    np.testing.assert_array_equal(data.shared_images("test", root=gz_folder).T,
+                                  mn.load_mnist("test", root=gz_folder)[0])
+
+
+def test_a_killed_writers_temporary_files_are_removed(gz_folder):
+    """A .part older than any write can take was left by a killed process; a young one may be a write under way."""
+    stale, young = gz_folder / f".{TEST_NPY}.dead0001.part", gz_folder / f".{TEST_NPY}.json.live0002.part"
+    stale.write_bytes(b"half a copy")
+    young.write_bytes(b"a copy being written")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    data.shared_images("test", root=gz_folder)
+    assert shared_files(gz_folder) == sorted([young.name, *TEST_FILES])
+
+
+def test_read_only_folder_falls_back_to_the_user_cache(gz_folder):
+    """chmod a-w: the folder is left alone (even by root, who could write into it anyway)."""
+    gz_folder.chmod(0o555)
+    try:
+        rows = data.shared_images("test", root=gz_folder)
+        assert shared_files(gz_folder) == []
+    finally:
+        gz_folder.chmod(0o755)
+    cache = gz_folder.parent / "xdg_cache" / "mathnn"
+    assert Path(rows.filename) == cache / TEST_NPY and shared_files(cache) == TEST_FILES
+
+
+def test_folder_where_writing_fails_falls_back_to_the_user_cache(gz_folder, monkeypatch):
+    """Writable by its permission bits, but creating a file fails (a read-only mount, another owner): a real attempt."""
+    real_open = open
+
+    def refusing_open(path, mode="r", *args, **kwargs):
+        if "x" in mode and Path(path).parent == gz_folder:
+            raise PermissionError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(data, "open", refusing_open, raising=False)
+    rows = data.shared_images("test", root=gz_folder)
+    assert Path(rows.filename).parent == gz_folder.parent / "xdg_cache" / "mathnn"
+    assert shared_files(gz_folder) == []
+
+
+def test_no_writable_folder_is_a_clear_error(gz_folder, monkeypatch):
+    gz_folder.chmod(0o555)
+
+    def refusing_open(path, mode="r", *args, **kwargs):  # creating a file fails, reading works
+        if "x" in mode:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(data, "open", refusing_open, raising=False)
+    try:
+        with pytest.raises(data.MNISTError) as info:
+            data.shared_images("test", root=gz_folder)
+    finally:
+        gz_folder.chmod(0o755)
+    message = str(info.value)
+    assert f"{gz_folder} is read-only" in message
+    assert f"cannot write into {gz_folder.parent / 'xdg_cache' / 'mathnn'} (Permission denied)" in message
+    assert "XDG_CACHE_HOME" in message
+
+
+def truncate(npy, sidecar):
+    npy.write_bytes(npy.read_bytes()[: npy.stat().st_size // 2])
+
+
+def flip_one_pixel(npy, sidecar):
+    raw = bytearray(npy.read_bytes())
+    raw[-1] ^= 0x40  # the last pixel's float32, same size: only the SHA-256 can tell
+    npy.write_bytes(bytes(raw))
+
+
+def break_sidecar_json(npy, sidecar):
+    sidecar.write_text(sidecar.read_text()[:-10])
+
+
+def other_source(npy, sidecar):
+    """The sidecar describes a copy made from another .gz file."""
+    record = json.loads(sidecar.read_text())
+    record["source_gz_sha256"] = "0" * 64
+    sidecar.write_text(json.dumps(record))
+
+
+def older_format(npy, sidecar):
+    record = json.loads(sidecar.read_text())
+    record["format"] = 0
+    sidecar.write_text(json.dumps(record))
+
+
+def sidecar_lost(npy, sidecar):
+    sidecar.unlink()
+
+
+def npy_lost(npy, sidecar):
+    npy.unlink()
+
+
+DAMAGES = {
+    truncate: "fails the SHA-256",
+    flip_one_pixel: "fails the SHA-256",
+    break_sidecar_json: "unreadable (JSONDecodeError",
+    other_source: "records other source_gz_sha256",
+    older_format: "records other format",
+    sidecar_lost: "unreadable (FileNotFoundError",
+    npy_lost: "unreadable (FileNotFoundError",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=[f.__name__ for f in DAMAGES])
+def test_damaged_copy_is_detected_and_rebuilt(gz_folder, damage):
+    data.shared_images("test", root=gz_folder)
+    npy, sidecar = gz_folder / TEST_NPY, gz_folder / (TEST_NPY + ".json")
+    good_npy, good_sidecar = npy.read_bytes(), sidecar.read_text()
+    damage(npy, sidecar)
+    with pytest.warns(UserWarning, match=re.escape(DAMAGES[damage])) as record:
+        rows = data.shared_images("test", root=gz_folder)
+    assert str(gz_folder) in str(record[0].message)
+    np.testing.assert_array_equal(rows.T, mn.load_mnist("test", root=gz_folder)[0])
+    assert npy.read_bytes() == good_npy and sidecar.read_text() == good_sidecar  # rebuilt in place
+    assert shared_files(gz_folder) == TEST_FILES
+
+
+def test_damaged_copy_in_a_read_only_folder_is_replaced_by_one_in_the_cache(gz_folder):
+    data.shared_images("test", root=gz_folder)
+    flip_one_pixel(gz_folder / TEST_NPY, None)
+    gz_folder.chmod(0o555)
+    try:
+        with pytest.warns(UserWarning, match="fails the SHA-256") as record:
+            rows = data.shared_images("test", root=gz_folder)
+    finally:
+        gz_folder.chmod(0o755)
+    cache = gz_folder.parent / "xdg_cache" / "mathnn"
+    assert Path(rows.filename) == cache / TEST_NPY and str(cache) in str(record[0].message)
+    np.testing.assert_array_equal(rows.T, mn.load_mnist("test", root=gz_folder)[0])
+
+
+def test_a_replaced_gz_is_verified_before_a_copy_is_made_from_it(gz_folder):
+    data.shared_images("test", root=gz_folder)
+    (gz_folder / TEST_IMAGES).unlink()
+    write_gz(gz_folder / TEST_IMAGES, idx_bytes((10000, 28, 28)))  # right shape, wrong pixels
+    with pytest.raises(data.MNISTError, match="fails its SHA-256 check"):
+        data.shared_images("test", root=gz_folder)
+
+
+SHARED_CHILD = """
+import json, os, sys
+from pathlib import Path
+import numpy as np
+from mathnn import data
+rows = data.shared_images("test", root=sys.argv[1])
+anon = lambda: int(next(l for l in open("/proc/self/smaps_rollup") if l.startswith("Anonymous:")).split()[1])
+before = anon()
+total = float(rows.sum(dtype=np.float64))  # touch every pixel
+inode = next(l.split()[4] for l in open("/proc/self/maps") if l.rstrip().endswith(data.shared_name("test")))
+print(json.dumps({"file": str(rows.filename), "inode": int(inode), "sum": total, "anonymous_kb": anon() - before}))
+"""
+
+
+def test_two_processes_map_the_same_file(gz_folder):
+    """Two processes started at once on an empty folder both get the images (one copy is left, no temporary
+    file); two more map that very file (same inode) and touching every pixel costs them no private memory."""
+    def run_two():
+        env = {**os.environ, "XDG_CACHE_HOME": str(gz_folder.parent / "xdg_cache")}
+        procs = [subprocess.Popen([sys.executable, "-c", SHARED_CHILD, str(gz_folder)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outs = [proc.communicate(timeout=120) for proc in procs]
+        assert all(proc.returncode == 0 for proc in procs), [err for _, err in outs]
+        return [json.loads(out) for out, _ in outs]
+
+    first = run_two()
+    assert first[0]["sum"] == first[1]["sum"] > 0
+    assert shared_files(gz_folder) == TEST_FILES
+    second = run_two()
+    inode = (gz_folder / TEST_NPY).stat().st_ino
+    assert [r["inode"] for r in second] == [inode, inode]
+    assert all(Path(r["file"]) == gz_folder / TEST_NPY for r in second)
+    assert all(r["anonymous_kb"] < 4096 for r in second + first), second  # a private copy: 30,625 kB
+
+
+def test_prepare_shared_folder_then_learners_read_it_read_only(gz_folder, monkeypatch):
+    """The instructor's step: afterwards the folder may be read-only, and loading from it writes nothing."""
+    old = os.umask(0o077)  # even under a strict umask, the class can read what it writes
+    try:
+        paths = data.prepare_shared_folder(gz_folder, download_ok=False)
+    finally:
+        os.umask(old)
+    assert shared_files(gz_folder) == sorted([*TEST_FILES, data.shared_name("train"),
+                                              data.shared_name("train") + ".json"])
+    assert set(paths) == {gz_folder / name for name in os.listdir(gz_folder)}
+    assert all((gz_folder / name).stat().st_mode & 0o777 == 0o644 for name in shared_files(gz_folder))
+    stamps = {name: (gz_folder / name).stat().st_mtime_ns for name in shared_files(gz_folder)}
+    assert data.prepare_shared_folder(gz_folder, download_ok=False) == paths  # valid copies are kept
+    assert stamps == {name: (gz_folder / name).stat().st_mtime_ns for name in shared_files(gz_folder)}
+    gz_folder.chmod(0o555)
+    monkeypatch.setattr(data, "write_shared", None)  # loading must not write
+    try:
+        rows = data.shared_images("train", root=gz_folder)
+    finally:
+        gz_folder.chmod(0o755)
+    assert Path(rows.filename) == gz_folder / data.shared_name("train")
+    assert not (gz_folder.parent / "xdg_cache").exists()
+
+
+def test_prepare_shared_folder_errors(gz_folder, tmp_path, monkeypatch):
+    with pytest.raises(data.MNISTError, match="is not a folder: create it"):
+        data.prepare_shared_folder(tmp_path / "nowhere")
+    (gz_folder / TEST_LABELS).unlink()
+    with pytest.raises(data.MNISTError, match=f"{re.escape(str(gz_folder / TEST_LABELS))} is missing"):
+        data.prepare_shared_folder(gz_folder, download_ok=False)
+    (gz_folder / TEST_LABELS).symlink_to(Path(REAL_MNIST_DIR) / TEST_LABELS)
+
+    def refusing_open(path, mode="r", *args, **kwargs):  # creating a file fails, reading works
+        if "x" in mode:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(data, "open", refusing_open, raising=False)
+    with pytest.raises(data.MNISTError, match=r"cannot write into .* \(Permission denied\): make it writable"):
+        data.prepare_shared_folder(gz_folder, download_ok=False)
+    monkeypatch.undo()
+    gz_folder.chmod(0o700)
+    try:
+        with pytest.raises(data.MNISTError, match=f"learners could not read {re.escape(str(gz_folder))}: chmod a\\+rX"):
+            data.prepare_shared_folder(gz_folder, download_ok=False)
+    finally:
+        gz_folder.chmod(0o755)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -93,12 +93,3 @@ def test_live_curve_shows_training_accuracy_beside_validation_when_asked(mnist):
     plain.update(h, label="run")
     assert [line.get_label() for line in plain.ax_acc.lines] == ["run validation"]
     assert plain.ax_acc.get_title() == "validation accuracy"
-
-
-def test_show_hidden_weights_draws_on_one_scale_when_given_a_limit():
-    W1 = np.random.default_rng(0).standard_normal((3, 784))
-    W1[1] *= 10
-    own = mn.show_hidden_weights(W1)
-    assert [ax.images[0].get_clim() for ax in own.axes] == [(-np.abs(w).max(), np.abs(w).max()) for w in W1]
-    shared = mn.show_hidden_weights(W1, limit=2.5)
-    assert [ax.images[0].get_clim() for ax in shared.axes] == [(-2.5, 2.5)] * 3

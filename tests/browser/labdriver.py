@@ -134,6 +134,18 @@ class Lab:
         self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu_label}$")).click()
         self.page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
 
+    def set_theme(self, name):
+        """Switch JupyterLab's theme ("JupyterLab Light", "JupyterLab Dark") in Settings > Theme, as a learner
+        does, and wait until the page wears it. JupyterLab saves the choice in the server's user settings, so
+        later pages get it too: switch back when done."""
+        page = self.page
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Settings$")).click()
+        page.locator('.lm-Menu-item[data-type="submenu"]', has_text=re.compile("^Theme")).click()
+        page.locator('.lm-Menu-item[data-command="apputils:change-theme"]').filter(
+            has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{name}$"))).click()
+        page.wait_for_function("name => document.body.dataset.jpThemeName === name", arg=name, timeout=30_000)
+        page.wait_for_timeout(500)  # the theme's fonts and icons settle
+
     def run_all(self, timeout=RUN_ALL_TIMEOUT):
         self.menu("Run", "runmenu:run-all")
         # the first cell is queued or running before we wait for the end

@@ -3,7 +3,9 @@
 Each notebook is opened once, with a fresh kernel, and run with Run > Run All Cells; the tests
 of one notebook then share that page (conftest.py orders them so). Screenshots go to
 tests/artifacts/ (git-ignored): ``NN_name.png`` is the whole notebook after Run All, the other
-files show the widgets before and after the interactions.
+files show the widgets before and after the interactions; the training panel of 05 and 06 also in
+JupyterLab's light and dark themes (``NN_name_panel_light.png``, ``NN_name_panel_dark.png``), and the
+whole page in the dark one (``NN_name_dark.png``).
 """
 
 import json
@@ -165,6 +167,67 @@ def test_training_panel(notebooks, notebook):
     init.select_option(scheme)
     text = train(lab, panel, f"{notebook.stem}_panel_2_lr{lr:g}_{scheme}")
     assert "diverged at epoch" in text, text
+    assert not lab.errors()
+
+
+def click_button(lab, panel, label):
+    panel.locator("button.jupyter-button", has_text=re.compile(f"^\\s*{label}$")).click()
+    lab.wait_idle(timeout=TRAIN_TIMEOUT)
+
+
+def panel_status(panel):
+    """The text of the panel's status line (its last widget)."""
+    return panel.locator(":scope > .widget-html").last.inner_text()
+
+
+@pytest.mark.parametrize("notebook", PANELS, ids=ids(PANELS))
+def test_panel_compares_runs_and_reads_in_both_themes(notebooks, notebook):
+    """Clear; train; change optimizer and seed, train: two runs on one plot, the second labelled with what
+    differs. Screenshots of the panel and of the page in the light and the dark theme. Clear again."""
+    lab = notebooks.run(notebook)
+    panel = find_panel(lab.page)
+    panel.scroll_into_view_if_needed()
+    image = panel.locator(".jp-OutputArea-output img")
+    optimizer = control(panel, ".widget-dropdown", "optimizer").locator("select")
+    seed = control(panel, ".widget-text", "seed").locator("input")
+    assert optimizer.count() == 1 and seed.count() == 1, "the panel has an optimizer menu and a seed box"
+    for label in ("hidden", "train_size", "batch_size", "init"):
+        assert control(panel, ".widget-dropdown", label).count() == 1, f"no {label} menu in the panel"
+
+    before = image_digest(image.first)
+    click_button(lab, panel, "Clear")
+    assert "cleared" in panel_status(panel) and image_digest(image.first) != before
+    empty = image_digest(image.first)
+
+    set_lr(panel, 0.1)
+    control(panel, ".widget-dropdown", "init").locator("select").select_option("he")
+    optimizer.select_option("sgd")
+    text = train(lab, panel, f"{notebook.stem}_panel_3_sgd_seed0")
+    assert "validation accuracy" in text and "hidden units dead" in text, text
+
+    optimizer.select_option("momentum")
+    seed.fill("1")
+    seed.press("Enter")
+    text = train(lab, panel, f"{notebook.stem}_panel_4_two_runs")
+    assert re.search(r"validation accuracy \d\.\d+ after 3 epochs \(momentum, seed 1\); \d+/10 hidden units dead",
+                     panel_status(panel)), "labelled with what differs from the run beside it: " + text
+    two_runs = image_digest(image.first)
+
+    lab.screenshot(panel, f"{notebook.stem}_panel_light")
+    try:
+        lab.set_theme("JupyterLab Dark")
+        lab.screenshot(panel, f"{notebook.stem}_panel_dark")
+        lab.screenshot_notebook(f"{notebook.stem}_dark")
+        status_color = panel.locator(":scope > .widget-html").last.evaluate(
+            "el => getComputedStyle(el.querySelector('.widget-html-content')).color")
+        channels = [int(c) for c in re.findall(r"\d+", status_color)[:3]]
+        assert min(channels) > 150, f"the status line is light on the dark theme, not {status_color}"
+    finally:
+        lab.set_theme("JupyterLab Light")
+
+    click_button(lab, panel, "Clear")
+    assert "cleared" in panel_status(panel)
+    assert image_digest(image.first) == empty != two_runs, "Clear shows the empty plot again"
     assert not lab.errors()
 
 

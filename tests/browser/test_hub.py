@@ -1,0 +1,302 @@
+"""The course on a JupyterHub: two learners, each in their own home, one shared read-only MNIST.
+
+The hub is deploy/jupyterhub_config.py, started on 127.0.0.1 with free ports and every piece of its
+state (database, cookie secret, homes, class repository) in a temporary folder. The shared MNIST
+folder is a temporary copy prepared once with `python -m mathnn data prepare`, then made read-only
+(chmod a-w; root ignores that, so it is checked another way too: below). Two learners, in two
+browser contexts, click the class's nbgitpuller link for lesson 01, log in, get their own copy
+of the learner's edition and Run All; learner A writes the relu exercise and saves.
+
+Checked: each Run All ends with no error but the NotImplementedError of the exercises not done;
+A's saved notebook holds A's code while B's copy is byte for byte what the class repository
+holds; both kernels memory-map the same .npy files of the shared folder (read from their
+/proc/PID/maps: same inode, mapped without write permission), and nothing else of MNIST;
+the shared folder's files (names, sizes, mtimes, SHA-256) are the same afterwards. The hub,
+its proxy, the learners' servers and their kernels are stopped at the end.
+"""
+
+import hashlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from labdriver import ARTIFACTS, LAB_SETTINGS, ROOT, RUN_ALL_TIMEOUT, STATUS_IDLE_JS, Lab, children_of, free_port
+
+pytestmark = pytest.mark.browser
+
+LEARNERS = ("ada", "alan")  # A edits, B does not
+LESSON = "learner/01_forward.ipynb"
+CLASS = "mathnn-class"  # the class repository's folder name, and so the folder in each home
+HUB_TIMEOUT = 60  # seconds for the hub to answer
+SPAWN_TIMEOUT = 120  # seconds from the link to the open notebook (login, start the server, clone)
+ADAS_RELU = "def relu(Z):\n    return np.maximum(Z, 0)  # ada's solution"
+SHARED_NPY = ("mnist-train-images-float32.npy", "mnist-test-images-float32.npy")
+PROCESS_MARKERS = (b"jupyterhub", b"configurable-http-proxy", b"ipykernel")  # what the cleanup may kill
+
+
+# --- the shared data folder and the hub ----------------------------------------------------------
+
+def snapshot(folder):
+    """Every file of folder (hidden ones too): name -> (size, mtime in ns, SHA-256)."""
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def shared_mnist(tmp_path_factory):
+    """A class's shared MNIST folder: the four .gz files, prepared once, then read-only (a-w)."""
+    from mathnn.data import FILES, find_or_download
+
+    folder = tmp_path_factory.mktemp("shared") / "mnist"
+    folder.mkdir()
+    for name in [n for pair in FILES.values() for n in pair]:
+        (folder / name).write_bytes(find_or_download(name).read_bytes())
+    subprocess.run([sys.executable, "-m", "mathnn", "data", "prepare", "--no-download", str(folder)], check=True,
+                   stdout=subprocess.DEVNULL)  # the instructor's command
+    folder.chmod(0o555)
+    for path in folder.iterdir():
+        path.chmod(0o444)
+    try:
+        yield folder, snapshot(folder)
+    finally:
+        folder.chmod(0o755)  # so that pytest can remove it
+
+
+def descendants(pid):
+    """PIDs of every process below pid (kernels run in their own sessions: killpg misses them)."""
+    found, todo = [], [pid]
+    while todo:
+        children = children_of(todo.pop())
+        found += children
+        todo += children
+    return found
+
+
+def cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+class Hub:
+    def __init__(self, url, proc, state, log_path):
+        self.url, self.proc, self.state, self.log_path = url, proc, state, log_path
+
+    def home(self, learner):
+        return self.state / "home" / learner
+
+    def kernels(self):
+        """{learner: kernel pid} of the kernels running under the hub (by their JUPYTERHUB_USER)."""
+        found = {}
+        for pid in descendants(self.proc.pid):
+            if b"ipykernel" in cmdline(pid):
+                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                user = next(v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"JUPYTERHUB_USER="))
+                found.setdefault(user, []).append(pid)
+        return found
+
+    def log_tail(self, n=40):
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+
+@pytest.fixture(scope="module")
+def hub(chromium_path, shared_mnist, tmp_path_factory):
+    """deploy/jupyterhub_config.py on free ports, its state in a temporary folder; stopped at the end."""
+    state = tmp_path_factory.mktemp("hub")
+    identity = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+                for what, value in (("NAME", "Instructor"), ("EMAIL", "instructor@example.org"))}
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "class_repo.py"), str(state / CLASS)], check=True,
+                   env={**os.environ, **identity})
+    for learner in LEARNERS:  # no news toast, no autosave: the tests save explicitly
+        for name, values in LAB_SETTINGS.items():
+            path = state / "home" / learner / ".jupyter" / "lab" / "user-settings" / name
+            path.parent.mkdir(parents=True)
+            path.write_text(json.dumps(values))
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("JUPYTER", "MATHNN_HUB"))}
+    password = secrets.token_urlsafe(12)
+    env.update(MATHNN_HUB_DIR=str(state), MATHNN_DATA=str(shared_mnist[0]), MATHNN_HUB_USERS=",".join(LEARNERS),
+               MATHNN_HUB_PASSWORD=password, MATHNN_CLASS_REPO=str(state / CLASS), PYTHONDONTWRITEBYTECODE="1")
+    port = free_port()
+    cmd = [sys.executable, "-m", "jupyterhub", "-f", str(ROOT / "deploy" / "jupyterhub_config.py"),
+           f"--JupyterHub.bind_url=http://127.0.0.1:{port}", f"--JupyterHub.hub_port={free_port()}",
+           f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}"]
+    log_path = state / "jupyterhub.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=state, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    hub = Hub(f"http://127.0.0.1:{port}", proc, state, log_path)
+    hub.password = password
+    processes = []
+    try:
+        deadline = time.monotonic() + HUB_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterHub exited with code {proc.returncode}:\n{hub.log_tail()}", pytrace=False)
+            try:
+                urllib.request.urlopen(f"{hub.url}/hub/api", timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"JupyterHub did not answer within {HUB_TIMEOUT} s:\n{hub.log_tail()}", pytrace=False)
+                time.sleep(0.25)
+        yield hub
+    finally:
+        processes = descendants(proc.pid)  # the proxy, the learners' servers, their kernels
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # the hub stops the servers (cleanup_servers) and the proxy
+            proc.wait(timeout=30)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        for pid in processes:  # anything left behind (checked by name: the pid could be reused)
+            if any(marker in cmdline(pid) for marker in PROCESS_MARKERS):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "jupyterhub.log").write_text(log_path.read_text(errors="replace"))
+
+
+# --- two learners in the browser ----------------------------------------------------------------
+
+def class_link(hub):
+    """The link an instructor hands the class: nbgitpuller pulls the class repository, then opens lesson 01."""
+    return (f"{hub.url}/hub/user-redirect/git-pull?repo={quote(str(hub.state / CLASS), safe='')}"
+            f"&branch=main&urlpath={quote(f'lab/tree/{CLASS}/{LESSON}', safe='')}")
+
+
+def log_in_and_open(browser, hub, learner):
+    """A learner clicks the class link, logs in, and lands on their own copy of lesson 01 with an idle kernel."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(class_link(hub), wait_until="domcontentloaded")
+    page.fill("#username_input", learner)
+    page.fill("#password_input", hub.password)
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{learner}/lab/tree/{CLASS}/{LESSON}", timeout=SPAWN_TIMEOUT * 1000)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function(f"() => document.querySelector('.jp-Dialog .jp-mod-accept') || ({STATUS_IDLE_JS})",
+                           timeout=60_000)
+    if page.locator(".jp-Dialog .jp-mod-accept").count():  # a kernel to choose: the default
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+    lab = Lab(page, hub)
+    lab.wait_idle(timeout=60)
+    return context, lab
+
+
+def start_run_all(lab):
+    lab.menu("Run", "runmenu:run-all")
+    lab.page.wait_for_function("""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                                  .some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))""", timeout=30_000)
+
+
+def errors_by_cell(lab):
+    """{cell index: [error texts]} of the open notebook (error outputs show as stderr with a traceback)."""
+    texts = lab.page.eval_on_selector_all(
+        ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell",
+        """cells => cells.map(c => [...c.querySelectorAll(
+               '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')].map(e => e.textContent))""")
+    return {i: [t for t in ts if "Traceback" in t or "Error" in t] for i, ts in enumerate(texts)
+            if any("Traceback" in t or "Error" in t for t in ts)}
+
+
+def write_cell(lab, index, text):
+    """Replace the source of cell index with text, as a learner types it, and save (File > Save)."""
+    editor = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index) \
+        .locator(".cm-content")
+    editor.scroll_into_view_if_needed()
+    editor.click()
+    lab.page.keyboard.press("ControlOrMeta+a")
+    lab.page.keyboard.insert_text(text)  # no auto-indent or auto-closed brackets, unlike typing key by key
+    lab.menu("File", "docmanager:save")
+    lab.page.wait_for_function("""() => !document.querySelector(
+        '.jp-mod-current.jp-mod-dirty, .lm-TabBar-tab.jp-mod-current.jp-mod-dirty')""", timeout=15_000)
+
+
+@pytest.fixture(scope="module")
+def learners(browser, hub):
+    """{learner: (their Lab, errors_by_cell after Run All)}: both logged in, lesson 01 run at the same time."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    opened = {learner: log_in_and_open(browser, hub, learner) for learner in LEARNERS}
+    try:
+        for _, lab in opened.values():
+            start_run_all(lab)
+        for learner, (_, lab) in opened.items():
+            lab.wait_idle(timeout=RUN_ALL_TIMEOUT)
+            lab.page.screenshot(path=str(ARTIFACTS / f"hub_{learner}_01_forward.png"))
+        yield {learner: (lab, errors_by_cell(lab)) for learner, (_, lab) in opened.items()}  # errors: before A's edit
+    finally:
+        for context, _ in opened.values():
+            context.close()
+
+
+def lesson_cells():
+    return json.loads((ROOT / "notebooks" / LESSON).read_text())["cells"]
+
+
+def test_each_learner_runs_lesson_01(learners):
+    """Run All stops nowhere: the only errors are the exercises' NotImplementedError, in cells tagged for it."""
+    cells = lesson_cells()
+    raising = {i for i, c in enumerate(cells) if c["cell_type"] == "code"
+               and "raise NotImplementedError()" in "".join(c["source"]).splitlines()}  # the stub at top level
+    assert raising, f"{LESSON} has no exercise left as a stub: nothing shows that the run went past one"
+    for learner in LEARNERS:
+        lab, errors = learners[learner]
+        assert lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count() == len(cells)
+        assert set(errors) == raising, f"{learner}: errors in cells {sorted(errors)}, expected {sorted(raising)}"
+        for i, texts in errors.items():
+            assert all("NotImplementedError" in t for t in texts), f"{learner}, cell {i}: {texts}"
+            assert "raises-exception" in cells[i]["metadata"].get("tags", [])
+        prompts = lab.prompts()
+        assert all(p not in ("[ ]:", "[*]:") for p in prompts), f"{learner}: cells not run: {prompts}"
+
+
+def test_edits_stay_their_own(learners, hub):
+    a, b = LEARNERS
+    cells = lesson_cells()
+    relu = next(i for i, c in enumerate(cells) if "".join(c["source"]).startswith("def relu("))
+    write_cell(learners[a][0], relu, ADAS_RELU)
+    mine = json.loads((hub.home(a) / CLASS / LESSON).read_text())
+    assert "".join(mine["cells"][relu]["source"]) == ADAS_RELU
+    assert any(c.get("outputs") for c in mine["cells"]), "A's saved notebook lost the outputs of Run All"
+    upstream = (hub.state / CLASS / LESSON).read_bytes()
+    assert (hub.home(b) / CLASS / LESSON).read_bytes() == upstream, "B's copy changed"
+    assert ADAS_RELU not in (hub.state / CLASS / LESSON).read_text()
+
+
+def test_both_kernels_map_the_one_shared_mnist(learners, hub, shared_mnist):
+    folder, _ = shared_mnist
+    kernels = hub.kernels()
+    assert sorted(kernels) == sorted(LEARNERS) and all(len(pids) == 1 for pids in kernels.values()), kernels
+    inodes = {(os.stat(folder / name).st_dev, os.stat(folder / name).st_ino): name for name in SHARED_NPY}
+    for learner, [pid] in kernels.items():
+        mapped = {}
+        for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+            fields = line.split(maxsplit=5)
+            if len(fields) == 6 and fields[5].endswith(".npy") and "mnist" in fields[5]:
+                mapped.setdefault(fields[5], set()).add((fields[1], fields[3], int(fields[4])))
+        assert sorted(mapped) == sorted(str(folder / name) for name in SHARED_NPY), (
+            f"{learner}'s kernel maps {sorted(mapped)}, not the shared copies in {folder}")
+        for path, regions in mapped.items():
+            for perms, dev, inode in regions:
+                assert "w" not in perms, f"{learner}'s kernel maps {path} writable ({perms})"
+                major, minor = (int(x, 16) for x in dev.split(":"))
+                assert (os.makedev(major, minor), inode) in inodes, f"{path} mapped is not the shared file"
+
+
+def test_shared_folder_unchanged(learners, shared_mnist):
+    folder, before = shared_mnist
+    assert snapshot(folder) == before
