@@ -2,7 +2,7 @@
 
     MATHNN_DATA=../shared/mnist .venv/bin/python benchmarks/widgets_latency.py [--runs 7]
 
-Lesson 06 promises: retraining 3 epochs and redrawing takes at most 2 s after the click.
+Issue 12 asks: retraining 3 epochs on the 55,000 images and redrawing takes at most 2 s after the click.
 The click handler runs synchronously in the kernel, so the time from ``click()`` until it
 returns is the kernel's share of that latency (training, evaluation on the 5,000 validation
 images after every epoch, one PNG of the plot per epoch, the status line's dead-unit count); the

@@ -1,8 +1,9 @@
 """JupyterHub for a LOCAL TRIAL of the course: a few learners on 127.0.0.1, one shared password.
 
 NOT FOR A REAL CLASS: every learner's server runs as the user who started the hub (no isolation between
-learners), and one password opens every account. A class uses The Littlest JupyterHub or Zero to JupyterHub
-(docs/teaching.md), where each learner is a separate system user or container.
+learners: any learner can read the password and the cookie secret and log in as any other), and one password
+opens every account. Never give it a bind_url other than 127.0.0.1. A class uses The Littlest JupyterHub or
+Zero to JupyterHub (docs/teaching.md), where each learner is a separate system user or container.
 
     make hub      # = deploy/class_repo.py + jupyterhub -f deploy/jupyterhub_config.py, on http://127.0.0.1:8000
 
@@ -96,6 +97,9 @@ c.Spawner.environment = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "/usr/bin:/bin")]),  # this env's python, git
+    # each learner's trained networks (lesson 04 saves one, lesson 08 loads it) in their own home, not in the
+    # repository's trained/, which every learner of this trial would otherwise share
+    "MATHNN_TRAINED": lambda spawner: str(STATE / "home" / spawner.user.name / ".mathnn" / "trained"),
 }
 
 # Limits: LocalProcessSpawner cannot enforce them (it only passes MEM_LIMIT / CPU_LIMIT to the server).

@@ -34,6 +34,11 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
+try:
+    import fcntl  # Unix: a lock so that two kernels do not both build the shared copy
+except ImportError:  # Windows: no lock; two kernels may then both build it (each write is still atomic)
+    fcntl = None
+
 import numpy as np
 
 __all__ = ["MNISTError", "MNISTSplits", "NUM_VAL", "SPLIT_SEED", "find_or_download", "load_mnist", "load_mnist_splits",
@@ -478,6 +483,20 @@ def write_shared(folder, split, rows, record, mode=None):
     return npy
 
 
+@contextlib.contextmanager
+def build_lock(folder, split):
+    """Hold an exclusive lock on folder/.mnist-{split}.lock while one process checks and builds the
+    shared copy: another process that finds no valid copy waits, then finds the one just made.
+    Raises OSError when folder cannot be written to."""
+    if fcntl is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f".mnist-{split}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 def read_only_by_mode(folder):
     """True when nobody may write into folder by its permission bits (chmod a-w): an instructor's shared
     folder. It is left alone even by root, who could write into it anyway."""
@@ -503,8 +522,10 @@ def shared_images(split, root=None):
     A missing, truncated, corrupt or outdated copy is never used: it is rebuilt from the verified
     .gz file, beside it when that folder can be written to (a real attempt; a folder that nobody
     may write into by its permission bits is left alone), else in the per-user cache, with a
-    warning when a copy was there but bad. A valid copy in a read-only folder is used as it is,
-    without writing anything. Raises MNISTError when no folder can hold a new copy.
+    warning when a copy was there but bad, or when a copy for this user alone was just made there
+    (an instructor's shared folder that lacks its copies: ``python -m mathnn data prepare``). A valid
+    copy in a read-only folder is used as it is, without writing anything. Raises MNISTError when no
+    folder can hold a new copy.
 
     Rows follow :func:`shared_row_order` (train: the 55,000 training images, then the 5,000
     validation ones). The array is read-only: writing into it raises ValueError.
@@ -519,15 +540,23 @@ def shared_images(split, root=None):
         if shared is None and read_only_by_mode(folder):
             unwritable.append(f"{folder} is read-only")
         elif shared is None:
-            rows = shared_rows_from_gz(split, gz) if rows is None else rows
             try:
-                shared = np.load(write_shared(folder, split, rows, record), mmap_mode="r")
+                with build_lock(folder, split):
+                    shared, _ = open_shared(folder / shared_name(split), record)  # made while we waited?
+                    if shared is None:
+                        rows = shared_rows_from_gz(split, gz) if rows is None else rows
+                        shared = np.load(write_shared(folder, split, rows, record), mmap_mode="r")
             except OSError as e:
                 unwritable.append(f"cannot write into {folder} ({e.strerror or e})")
         if shared is not None:
             if bad:
                 warnings.warn(f"{'; '.join(bad)}: not used; MNIST's {split} images now come from "
                               f"{folder / shared_name(split)}", stacklevel=2)
+            elif folder != gz.parent and rows is not None:  # just made a copy of this user's own
+                warnings.warn(f"MNIST's folder {gz.parent} has no shared copy of the {split} images and cannot be "
+                              f"written to ({'; '.join(unwritable)}): made one for this user only, in {folder} "
+                              f"(about {rows.nbytes >> 20} MB). For a class, run `python -m mathnn data prepare "
+                              f"{gz.parent}` once, so that every user maps one copy", stacklevel=2)
             return shared
     raise MNISTError(f"no usable shared copy of MNIST's {split} images: {'; '.join(bad + unwritable)}. Make one of "
                      f"those folders writable, or set XDG_CACHE_HOME to a folder you can write to")

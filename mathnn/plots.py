@@ -49,7 +49,8 @@ def image_bundle(fig, alt, tight=False, dpi=80):
 
     JupyterLab's image renderer and nbconvert's lab template ignore an image's alt metadata; both
     prefer the HTML form, which keeps its alt (and its data: source, in untrusted outputs too).
-    nbconvert's classic template reads the metadata.
+    nbconvert's classic template reads the metadata. The price: a saved notebook holds each figure's PNG
+    twice (the HTML pages built from it, once).
     """
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError("alt must say what the figure shows, e.g. alt='loss falls from 2.3 to 0.3 "

@@ -34,7 +34,7 @@ from mathnn.data import load_mnist_splits
 from mathnn.debugging import dead_units, diagnose
 from mathnn.network import INITS
 from mathnn.optim import OPTIMIZERS
-from mathnn.plots import INIT_COLORS, OPTIMIZER_COLORS, image_bundle
+from mathnn.plots import CYCLE, INIT_COLORS, OPTIMIZER_COLORS, image_bundle
 from mathnn.train import train_mnist
 
 BATCH_SIZES = (32, 64, 128, 256, 512)
@@ -44,9 +44,7 @@ TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 55000)  # the first this many tra
 # mn.diagnose finds. A network that only guesses scores about 0.1 (about 0.11 when it always answers the most
 # frequent digit, "1"); 0.2 leaves room above that.
 CHANCE = 0.2
-# Colours of runs that differ in more than the init or the optimizer: Okabe and Ito's colour-blind safe hues
-# that read on white (as in mathnn.plots), then black.
-RUN_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#B8860B", "#000000")
+LINE_STYLES = ("-", "--", ":", "-.")  # runs that share a colour: the first solid, the next dashed, ...
 # How a run's settings read in its label, in this order.
 SETTING_TEXT = {
     "lr": lambda v: f"lr={v:.3g}",
@@ -102,13 +100,16 @@ def run_labels(settings):
     return labels, shared
 
 
-def run_colors(settings):
-    """One colour per run, telling the runs apart: the init's colour (INIT_COLORS) when every run has its own
-    init, else the optimizer's (OPTIMIZER_COLORS) when every run has its own optimizer, else RUN_COLORS in order."""
-    for key, colors in (("init", INIT_COLORS), ("optimizer", OPTIMIZER_COLORS)):
-        if len({s[key] for s in settings}) == len(settings):
-            return [colors[s[key]] for s in settings]
-    return [RUN_COLORS[i % len(RUN_COLORS)] for i in range(len(settings))]
+def run_styles(settings):
+    """A (colour, line style) per run. The colour is the init's (INIT_COLORS, as in every lesson) when the runs'
+    inits differ, else the optimizer's (OPTIMIZER_COLORS) when theirs do, else plots.CYCLE in order; runs that
+    share a colour are told apart by LINE_STYLES (the first solid, the next dashed, ...)."""
+    colors = [CYCLE[i % len(CYCLE)] for i in range(len(settings))]
+    for key, palette in (("init", INIT_COLORS), ("optimizer", OPTIMIZER_COLORS)):
+        if len({s[key] for s in settings}) > 1:
+            colors = [palette[s[key]] for s in settings]
+            break
+    return [(color, LINE_STYLES[colors[:i].count(color) % len(LINE_STYLES)]) for i, color in enumerate(colors)]
 
 
 class TrainingPanel:
@@ -336,15 +337,15 @@ class TrainingPanel:
         settings = [s for s, _ in self.runs]
         labels, shared = run_labels(settings)
         lowest_acc, last_epoch = 1.0, 3
-        for (s, h), label, color in zip(self.runs, labels, run_colors(settings)):
+        for (s, h), label, (color, style) in zip(self.runs, labels, run_styles(settings)):
             loss = np.nan_to_num(np.minimum(h.step_loss, LOSS_TOP), nan=LOSS_TOP)  # (T,) a diverged run ends at the top
             t = np.arange(1, len(loss) + 1)  # (T,)
             ax_loss.plot(t, loss, color=color, lw=0.4, alpha=0.25)
-            ax_loss.plot(t, smoothed(loss), color=color, lw=1.8,
+            ax_loss.plot(t, smoothed(loss), color=color, ls=style, lw=1.8,
                          label=textwrap.fill(label + (" (diverged)" if h.diverged else ""), LEGEND_WIDTH))
             if h.diverged:
                 ax_loss.plot(t[-1], loss[-1], "X", color=color, ms=9)
-            ax_acc.plot(h.epoch, h.val_acc, "o-", color=color, lw=1.8)
+            ax_acc.plot(h.epoch, h.val_acc, marker="o", color=color, ls=style, lw=1.8)
             lowest_acc = min([lowest_acc, *h.val_acc])
             last_epoch = max(last_epoch, s["num_epochs"])
         ax_loss.set(xscale="log", yscale="log", xlabel="step $t$ (log scale)", ylabel="loss $L$ (log scale)",

@@ -186,7 +186,7 @@ def test_unknown_option_is_a_usage_error(capsys):
 
 
 def real_gz_folder(tmp_path):
-    """A folder holding links to the four real MNIST .gz files (from $MATHNN_DATA); skip without them."""
+    """A folder holding links to the four real MNIST .gz files (from $MATHNN_DATA)."""
     source = Path(mnist_env().get("MATHNN_DATA") or data.REPO_DATA)
     folder = tmp_path / "class_mnist"
     folder.mkdir()

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -718,7 +719,8 @@ def gz_folder(isolated, tmp_path, real_mnist_dir):
 
 
 def shared_files(folder):
-    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".gz"))
+    """The files in folder besides the .gz files and the (empty) lock files of data.build_lock."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith((".gz", ".lock")))
 
 
 TEST_NPY = data.shared_name("test")
@@ -802,12 +804,16 @@ def test_read_only_folder_falls_back_to_the_user_cache(gz_folder):
     """chmod a-w: the folder is left alone (even by root, who could write into it anyway)."""
     gz_folder.chmod(0o555)
     try:
-        rows = data.shared_images("test", root=gz_folder)
+        with pytest.warns(UserWarning, match=r"no shared copy .* made one for this user only.*data prepare"):
+            rows = data.shared_images("test", root=gz_folder)
         assert shared_files(gz_folder) == []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the user's own copy, made once, is then used without a word
+            again = data.shared_images("test", root=gz_folder)
     finally:
         gz_folder.chmod(0o755)
     cache = gz_folder.parent / "xdg_cache" / "mathnn"
-    assert Path(rows.filename) == cache / TEST_NPY and shared_files(cache) == TEST_FILES
+    assert Path(rows.filename) == Path(again.filename) == cache / TEST_NPY and shared_files(cache) == TEST_FILES
 
 
 def test_folder_where_writing_fails_falls_back_to_the_user_cache(gz_folder, monkeypatch):
@@ -820,7 +826,8 @@ def test_folder_where_writing_fails_falls_back_to_the_user_cache(gz_folder, monk
         return real_open(path, mode, *args, **kwargs)
 
     monkeypatch.setattr(data, "open", refusing_open, raising=False)
-    rows = data.shared_images("test", root=gz_folder)
+    with pytest.warns(UserWarning, match=r"cannot write into .*Read-only file system.*made one for this user only"):
+        rows = data.shared_images("test", root=gz_folder)
     assert Path(rows.filename).parent == gz_folder.parent / "xdg_cache" / "mathnn"
     assert shared_files(gz_folder) == []
 
@@ -950,11 +957,13 @@ def test_two_processes_map_the_same_file(gz_folder):
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         outs = [proc.communicate(timeout=120) for proc in procs]
         assert all(proc.returncode == 0 for proc in procs), [err for _, err in outs]
+        assert not any("Warning" in err for _, err in outs), [err for _, err in outs]  # no rebuild: one waited
         return [json.loads(out) for out, _ in outs]
 
     first = run_two()
     assert first[0]["sum"] == first[1]["sum"] > 0
     assert shared_files(gz_folder) == TEST_FILES
+    assert [r["inode"] for r in first] == [(gz_folder / TEST_NPY).stat().st_ino] * 2, "one copy, built once"
     second = run_two()
     inode = (gz_folder / TEST_NPY).stat().st_ino
     assert [r["inode"] for r in second] == [inode, inode]

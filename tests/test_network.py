@@ -428,6 +428,10 @@ def test_trained_path_is_a_place_of_its_own(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert mn.trained_path("x") == tmp_path / "mathnn" / "trained" / "x.npz"
     assert (tmp_path / "mathnn" / "trained").is_dir()
+    monkeypatch.setattr(mn.data, "SOURCE_CHECKOUT", True)
+    monkeypatch.setenv("MATHNN_TRAINED", str(tmp_path / "learner1" / "trained"))  # a hub: one per learner
+    assert mn.trained_path("x") == tmp_path / "learner1" / "trained" / "x.npz"
+    assert (tmp_path / "learner1" / "trained").is_dir()
 
 
 def test_grad_check_refuses_float32():

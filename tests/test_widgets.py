@@ -212,10 +212,13 @@ def test_run_labels_and_colors():
     labels, shared = mw.run_labels(runs)
     assert labels == ["lr=0.1, he, 784-10-10", "lr=0.3, glorot, 784-10-10", "lr=0.1, he, 784-100-10"]
     assert shared == "sgd, 55,000 images, bs=128, 3 epochs, seed 0"
-    assert mw.run_colors(runs) == list(mw.RUN_COLORS[:3]), "he twice: the init does not tell the runs apart"
-    assert mw.run_colors(runs[:2]) == [mw.INIT_COLORS["he"], mw.INIT_COLORS["glorot"]]
+    he, glorot = mw.INIT_COLORS["he"], mw.INIT_COLORS["glorot"]
+    assert mw.run_styles(runs) == [(he, "-"), (glorot, "-"), (he, "--")], "He keeps its colour; a second He is dashed"
+    assert mw.run_styles(runs[:2]) == [(he, "-"), (glorot, "-")]
     adam = {**base, "optimizer": "adam", "train_size": 1000}
-    assert mw.run_colors([base, adam]) == [mw.OPTIMIZER_COLORS["sgd"], mw.OPTIMIZER_COLORS["adam"]]
+    assert mw.run_styles([base, adam]) == [(mw.OPTIMIZER_COLORS["sgd"], "-"), (mw.OPTIMIZER_COLORS["adam"], "-")]
+    seeds = [{**base, "seed": k} for k in range(3)]  # only the seed differs: colours in order, all solid
+    assert mw.run_styles(seeds) == [(color, "-") for color in mw.CYCLE[:3]]
     assert mw.run_labels([base, adam])[0] == ["sgd, 55,000 images", "adam, 1,000 images"]
 
 

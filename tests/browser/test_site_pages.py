@@ -144,6 +144,17 @@ def test_page_works_offline(site, offline, name):
             assert img["alt"] and img["alt"].strip() and img["alt"] != DEFAULT_ALT, \
                 f"{name}: image without alt text (mn.show(fig, alt=...)): {img}"
 
+        # widgets: the panel (05, 06) and the drawing pad (08) as their last image and a line saying where to use them
+        if name in LESSON_PAGES:
+            code = (NOTEBOOKS / name.replace(".html", ".ipynb")).read_text()
+            fallbacks = page.locator(".mathnn-widget-fallback")
+            texts = fallbacks.all_inner_texts()
+            if "TrainingPanel(" in code:
+                assert any("Run this lesson in JupyterLab to interact." in t for t in texts), f"{name}: {texts}"
+                assert fallbacks.locator("img").count() >= 1, f"{name}: the panel's last image is missing"
+            if "DrawingPad(" in code:
+                assert any("Run this lesson in JupyterLab to draw." in t for t in texts), f"{name}: {texts}"
+
         # links: every relative link points at a file of the site, and at an id that exists there
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
             target, fragment = local_target(path, href)

@@ -1,6 +1,6 @@
 """CPU and memory of one learner running a lesson: to size a hub's cores (docs/teaching.md, "What a hub needs").
 
-    MATHNN_DATA=/path/to/shared/mnist .venv/bin/python deploy/lesson_cpu.py notebooks/0*.ipynb notebooks/10_*.ipynb
+    MATHNN_DATA=/path/to/shared/mnist .venv/bin/python benchmarks/lesson_cpu.py notebooks/0*.ipynb notebooks/10_*.ipynb
 
 Each notebook runs top to bottom in a fresh python3 kernel (nbclient, as Run All does; errors are allowed, so
 the learner's edition runs past its stubs), with one BLAS thread (OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1, as
