@@ -13,10 +13,7 @@ MATHNN_REQUIRE_BROWSER=1 (CI), where that is a failure.
 import json
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +29,9 @@ from labdriver import (
     children_of,
     free_port,
     skip_or_fail,
+    start_logged,
+    stop_logged,
+    wait_until_up,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -95,46 +95,18 @@ def jupyter(chromium_path, tmp_path_factory):
     if os.geteuid() == 0:
         cmd.append("--allow-root")  # CI runs as root
     log_path = home / "jupyterlab.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = start_logged(cmd, ROOT, env, log_path)
     server = Server(port, token, proc, log_path)
     try:
-        deadline = time.monotonic() + SERVER_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"JupyterLab exited with code {proc.returncode}:\n{server.log_tail()}", pytrace=False)
-            try:
-                server.api("status")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not answer within {SERVER_TIMEOUT} s:\n{server.log_tail()}",
-                                pytrace=False)
-                time.sleep(0.25)
+        wait_until_up(proc, lambda: server.api("status"), SERVER_TIMEOUT, "JupyterLab", log_path)
         yield server
     finally:
         try:
             server.shutdown_kernels()
         except OSError:
             pass
-        kernels = children_of(proc.pid)  # kernels run in their own sessions: killpg does not reach them
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        for pid in kernels:  # a kernel the server failed to stop (checked by name: the pid could be reused)
-            try:
-                if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    os.kill(pid, signal.SIGKILL)
-            except (OSError, ProcessLookupError):
-                pass
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "jupyterlab.log").write_text(log_path.read_text(errors="replace"))
+        # kernels run in their own sessions: killpg does not reach one the server failed to stop
+        stop_logged(proc, children_of(proc.pid), [b"ipykernel"], log_path, timeout=15)
 
 
 @pytest.fixture(scope="session")

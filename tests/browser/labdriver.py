@@ -5,10 +5,13 @@ command id (runmenu:run-all); the notebook counts as idle when no prompt shows [
 indicator is idle and the status bar says "| Idle", and all three still hold 400 ms later.
 """
 
+import contextlib
 import json
 import os
 import re
+import signal
 import socket
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -72,6 +75,73 @@ def children_of(pid):
     return found
 
 
+def descendants(pid):
+    """PIDs of every process below pid (kernels run in their own sessions: killpg misses them)."""
+    found, todo = [], [pid]
+    while todo:
+        children = children_of(todo.pop())
+        found += children
+        todo += children
+    return found
+
+
+def cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def log_tail(log_path, n=40):
+    try:
+        return "\n".join(log_path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+def start_logged(cmd, cwd, env, log_path):
+    """Start cmd (a server) in a process group of its own, its output going to log_path."""
+    with open(log_path, "w") as log:
+        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_until_up(proc, ping, timeout, name, log_path):
+    """Call ping() until it raises no OSError; fail the test, with the log's tail, when proc exits first or
+    timeout seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited with code {proc.returncode}:\n{log_tail(log_path)}", pytrace=False)
+        try:
+            ping()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer within {timeout} s:\n{log_tail(log_path)}", pytrace=False)
+            time.sleep(0.25)
+
+
+def stop_logged(proc, leftovers, markers, log_path, timeout):
+    """Stop a server started by start_logged: SIGTERM to its process group (SIGKILL after timeout seconds),
+    then SIGKILL to the leftovers, pids seen below it before, whose command line still holds one of markers
+    (checked by name: a pid may have been reused); its log is kept in tests/artifacts/."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    for pid in leftovers:
+        if any(marker in cmdline(pid) for marker in markers):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / log_path.name).write_text(log_path.read_text(errors="replace"))
+
+
 class Server:
     """A running JupyterLab: its URL, token, and a tiny REST client."""
 
@@ -95,13 +165,6 @@ class Server:
             self.api(f"sessions/{session['id']}", method="DELETE")
         for kernel in self.api("kernels"):
             self.api(f"kernels/{kernel['id']}", method="DELETE")
-
-    def log_tail(self, n=40):
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
-
 
 class Lab:
     """One notebook open in JupyterLab in a fresh browser context, with a fresh kernel."""

@@ -19,16 +19,27 @@ import hashlib
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from labdriver import ARTIFACTS, LAB_SETTINGS, ROOT, RUN_ALL_TIMEOUT, STATUS_IDLE_JS, Lab, children_of, free_port
+from labdriver import (
+    ARTIFACTS,
+    LAB_SETTINGS,
+    ROOT,
+    RUN_ALL_TIMEOUT,
+    STATUS_IDLE_JS,
+    Lab,
+    cmdline,
+    descendants,
+    free_port,
+    start_logged,
+    stop_logged,
+    wait_until_up,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -70,23 +81,6 @@ def shared_mnist(tmp_path_factory):
         folder.chmod(0o755)  # so that pytest can remove it
 
 
-def descendants(pid):
-    """PIDs of every process below pid (kernels run in their own sessions: killpg misses them)."""
-    found, todo = [], [pid]
-    while todo:
-        children = children_of(todo.pop())
-        found += children
-        todo += children
-    return found
-
-
-def cmdline(pid):
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
 class Hub:
     def __init__(self, url, proc, state, log_path):
         self.url, self.proc, self.state, self.log_path = url, proc, state, log_path
@@ -103,9 +97,6 @@ class Hub:
                 user = next(v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"JUPYTERHUB_USER="))
                 found.setdefault(user, []).append(pid)
         return found
-
-    def log_tail(self, n=40):
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
 
 @pytest.fixture(scope="module")
@@ -130,43 +121,17 @@ def hub(chromium_path, shared_mnist, tmp_path_factory):
            f"--JupyterHub.bind_url=http://127.0.0.1:{port}", f"--JupyterHub.hub_port={free_port()}",
            f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}"]
     log_path = state / "jupyterhub.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=state, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = start_logged(cmd, state, env, log_path)
     hub = Hub(f"http://127.0.0.1:{port}", proc, state, log_path)
     hub.password = password
-    processes = []
     try:
-        deadline = time.monotonic() + HUB_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"JupyterHub exited with code {proc.returncode}:\n{hub.log_tail()}", pytrace=False)
-            try:
-                urllib.request.urlopen(f"{hub.url}/hub/api", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"JupyterHub did not answer within {HUB_TIMEOUT} s:\n{hub.log_tail()}", pytrace=False)
-                time.sleep(0.25)
+        wait_until_up(proc, lambda: urllib.request.urlopen(f"{hub.url}/hub/api", timeout=5).read(), HUB_TIMEOUT,
+                      "JupyterHub", log_path)
         yield hub
     finally:
-        processes = descendants(proc.pid)  # the proxy, the learners' servers, their kernels
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)  # the hub stops the servers (cleanup_servers) and the proxy
-            proc.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        for pid in processes:  # anything left behind (checked by name: the pid could be reused)
-            if any(marker in cmdline(pid) for marker in PROCESS_MARKERS):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "jupyterhub.log").write_text(log_path.read_text(errors="replace"))
+        # the hub stops the servers (cleanup_servers) and the proxy; then anything left of the proxy, the
+        # learners' servers and their kernels
+        stop_logged(proc, descendants(proc.pid), PROCESS_MARKERS, log_path, timeout=30)
 
 
 # --- two learners in the browser ----------------------------------------------------------------
