@@ -6,7 +6,8 @@ from mathnn import batches, gradcheck, network
 from mathnn.check.core import _close, _fmt, checker
 
 
-@checker(lesson=3, fallback=network.backward, signature="fn(params, cache, Y) with cache from mn.forward(params, X)")
+@checker(lesson=3, fallback=network.backward, signature="fn(params, cache, Y) with cache from mn.forward(params, X)",
+         mathnn=(network.loss_and_grads,))
 def backward(c, fn):
     """Check ``fn(params, cache, Y) -> grads``, the signature of ``mathnn.backward``.
 
@@ -28,7 +29,7 @@ def backward(c, fn):
 
     grads = c.call(fn, params, cache, Y, keep=("params", "cache", "Y"), fix=(
         "the caller still needs params, cache and Y as they were. Compute new arrays "
-        "(dZ2 = (A2 - Y) / m, not dZ2 = A2; dZ2 -= Y, which changes A2 too) and return them in a new dict"))
+        "(dZ2 = A2; dZ2 -= Y changes A2 too) and return them in a new dict"))
     c.require(isinstance(grads, dict), f"your function returned a {type(grads).__name__}; expected a dict "
                                        f"{{'dW1': ..., 'db1': ..., 'dW2': ..., 'db2': ...}}")
     missing = [key for key in ("dW2", "db2", "dW1", "db1") if key not in grads]  # in backprop order
@@ -43,20 +44,20 @@ def backward(c, fn):
     right = {"dZ2": dZ2, "dW2": dZ2 @ A1.T, "db2": dZ2.sum(axis=1, keepdims=True), "dA1": dA1, "dZ1": dZ1,
              "dW1": dZ1 @ X.T, "db1": dZ1.sum(axis=1, keepdims=True)}  # in the order backprop computes them
     dZ1_variants = [  # (hint, the dZ1 this mistake gives)
-        ("did you forget the ReLU mask (Z1 > 0)? dZ1 = dA1 * (Z1 > 0) (eq. 9)", dA1),
+        ("did you forget the ReLU mask (Z1 > 0)? (eq. 9)«: dZ1 = dA1 * (Z1 > 0)»", dA1),
         ("you multiplied by Z1 itself; ReLU's derivative is the 0/1 mask (Z1 > 0) (eq. 9)", dA1 * Z1),
         ("you multiplied by A1 = relu(Z1); ReLU's derivative is the 0/1 mask (Z1 > 0) (eq. 9)", dA1 * A1),
-        ("dA1 = W2.T @ dZ2 (eq. 8): did you use W2 without the transpose?", (W2 @ dZ2) * (Z1 > 0)),
+        ("did you use W2 without the transpose? The way back goes through W2's transpose (eq. 8)", (W2 @ dZ2) * (Z1 > 0)),
     ]
-    forgot_Y = "is wrong: did you forget '- Y'? dZ2 = (A2 - Y) / m (eq. 5')"
+    forgot_Y = "is wrong: did you forget '- Y'? (eq. 5')«: dZ2 = (A2 - Y) / m»"
     mistakes = {
         "dZ2": [(forgot_Y, A2 / m)],
-        "dW2": [("uses Z1; it should use the activation A1 = relu(Z1): dW2 = dZ2 @ A1.T (eq. 6)",
+        "dW2": [("uses Z1; it should use the activation A1 = relu(Z1) (eq. 6)«: dW2 = dZ2 @ A1.T»",
                  dZ2 @ Z1.T),  # (10, m) @ (m, 10) -> (10, 10): Z1 where A1 belongs
-                ("is transposed: dW2 = dZ2 @ A1.T (eq. 6), not A1 @ dZ2.T", (dZ2 @ A1.T).T),
+                ("is transposed: it must have W2's shape, (10, m) times (m, 10) (eq. 6)«: dW2 = dZ2 @ A1.T»", (dZ2 @ A1.T).T),
                 (forgot_Y, A2 @ A1.T / m)],  # (10, m) @ (m, 10) -> (10, 10): dZ2 without '- Y'
         "db2": [],
-        "dA1": [("is W2 @ dZ2: the way back goes through the transpose, dA1 = W2.T @ dZ2 (eq. 8)", W2 @ dZ2)],
+        "dA1": [("is W2 @ dZ2: the way back goes through the transpose of W2 (eq. 8)«: dA1 = W2.T @ dZ2»", W2 @ dZ2)],
         "dZ1": [("is wrong: " + hint, variant) for hint, variant in dZ1_variants],
         "dW1": [("has the right shape but wrong values: " + hint,
                  variant @ X.T)  # (10, m) @ (m, 784) -> (10, 784), one per mistaken dZ1
@@ -68,7 +69,8 @@ def backward(c, fn):
     for key in right:
         if key not in grads:  # an intermediate (dZ2, dA1, dZ1) you chose not to return
             continue
-        hint = _gradient_hint(key, c.array(grads[key]), right[key], m, mistakes[key])
+        hint = _gradient_hint(key, c.array(grads[key], what=f"your grads[{key!r}]", dtype=np.float64),
+                              right[key], m, mistakes[key])
         if hint:
             hints.append(hint)
         else:
@@ -86,7 +88,7 @@ def _gradient_hint(key, got, right, m, mistakes):
         if key.startswith("db"):
             dZ = "dZ" + key[-1]
             shape_hints = {
-                (n, m): f"has shape ({n}, m): sum {dZ} over the batch axis, {dZ}.sum(axis=1, keepdims=True) (eq. 7)",
+                (n, m): f"has shape ({n}, m): sum {dZ} over the batch axis, axis 1 (eq. 7)«: {dZ}.sum(axis=1, keepdims=True)»",
                 (n,): f"has shape ({n},): keep it a column like {name} ({n}, 1) — sum with keepdims=True",
                 (1, m): "has shape (1, m): you summed over axis=0 (the units); sum over axis=1 (the examples)",
                 (m,): "has shape (m,): you summed over axis=0 (the units); sum over axis=1 (the examples), "
@@ -94,7 +96,7 @@ def _gradient_hint(key, got, right, m, mistakes):
             }
         elif key[1] == "W":
             shape_hints = {right.shape[::-1]: f"has shape {right.shape[::-1]}, the transpose of {name}'s: "
-                                              f"d{name} = dZ @ A_prev.T (eq. 6) has {name}'s shape {right.shape}"}
+                                              f"d{name} has {name}'s shape {right.shape} (eq. 6)«: d{name} = dZ @ A_prev.T»"}
         else:
             shape_hints = {}
         return f"{key} " + shape_hints.get(got.shape, f"has shape {got.shape}; expected {right.shape}, "
@@ -102,11 +104,11 @@ def _gradient_hint(key, got, right, m, mistakes):
     if _close(got, right):
         return None
     for hint, wrong in [
-        ("is m times too large: did you forget the 1/m in dZ2 = (A2 - Y) / m (eq. 5')?", m * right),
-        ("is m times too small: you divided by m twice (dZ2 = (A2 - Y) / m already holds the 1/m"
+        ("is m times too large: did you forget the 1/m in dZ2 (eq. 5')?", m * right),
+        ("is m times too small: you divided by m twice (dZ2 already holds the 1/m of eq. 5'"
          + ("" if key in ("dZ2", "dA1", "dZ1") else f"; {key} is a sum over the examples, not a mean") + ")",
          right / m),
-        ("has the wrong sign: dZ2 = (A2 - Y) / m, not (Y - A2) / m", -right),
+        ("has the wrong sign: dZ2 is A2 minus Y, not Y minus A2 (eq. 5')", -right),
         ("is all zeros: did you return a placeholder (np.zeros_like)? Compute it (eq. 5'-9)", np.zeros_like(right)),
         *mistakes,
     ]:
@@ -116,7 +118,8 @@ def _gradient_hint(key, got, right, m, mistakes):
 
 
 @checker(lesson=3, fallback=gradcheck.numerical_gradient,
-         signature="fn(f, x, h=1e-5) with f() a function of no arguments that reads the float array x")
+         signature="fn(f, x, h=1e-5) with f() a function of no arguments that reads the float array x",
+         mathnn=(gradcheck.grad_check,))
 def numerical_gradient(c, fn):
     """Check ``fn(f, x, h=1e-5) -> grad``: centred differences (eq. 10), one entry of x at a time.
 
@@ -126,7 +129,7 @@ def numerical_gradient(c, fn):
     centred difference is x**2 + c + h**2 / 3.
     """
     rng = np.random.default_rng(0)
-    for shape, h in (((5,), 0.1), ((3, 4), None)):  # a vector first, then a matrix with the default h
+    for shape, h in (((5,), 0.1), ((3, 4), None), ((2, 3), 0.01)):  # a vector, then matrices: default h, another
         x = rng.standard_normal(shape)  # float64
         x_before, coef = x.copy(), rng.standard_normal(shape)
         f = _cubic(x, coef)
@@ -134,30 +137,30 @@ def numerical_gradient(c, fn):
         args = (f, x) if h is None else (f, x, h)
         grad = c.array(c.call(fn, *args, on_error={
             TypeError: " — f takes no arguments: it reads x, so call f(), after nudging x in place",
-            IndexError: " — x may have more than one axis: loop over np.ndindex(x.shape) and use x[i]"}))
+            IndexError: " — x may have more than one axis: loop over np.ndindex(x.shape) and use x[i]"}),
+            what=f"for x of shape {shape} your gradient", dtype=np.float64)
         where = f"for x of shape {shape}" + (" (called without h, so h = 1e-5)" if h is None else f" and h = {h}")
         c.require(np.array_equal(x, x_before), (
             f"{where} your function left x changed (largest change {np.abs(x - x_before).max():.3g}): put every "
-            f"entry back after nudging it (old = x[i]; x[i] = old + h; ...; x[i] = old), or the caller's x "
+            f"entry back after nudging it (keep the old value and restore it), or the caller's x "
             f"stays wrong" if np.abs(x - x_before).max() > 0.5 * step else
             f"{where} your function left x changed (largest change {np.abs(x - x_before).max():.3g}): "
-            f"restore each entry exactly with x[i] = old, not by adding and subtracting h"))
+            f"restore each entry exactly by assigning its saved old value, not by adding and subtracting h"))
         c.require_shape(grad, shape, {(x.size,): f"{where} your gradient has shape ({x.size},), flattened: it "
                                                  f"must have x's shape {shape} (np.zeros_like(x))"},
                         what=f"{where} your gradient")
         right = x**2 + coef + step**2 / 3  # the exact centred difference of f  (eq. 10)
         g = x**2 + coef  # the exact gradient
-        c.compare(grad, right, [
-            ("your gradient is all zeros: f() reads the array x itself, so nudge x in place (x[i] = old + h); "
+        c.compare(grad, right, rtol=1e-6, mistakes=[
+            ("your gradient is all zeros: f() reads the array x itself, so nudge x in place, one entry; "
              "x = x + h makes a new array that f never sees", np.zeros(shape)),
             ("you used the forward difference (f(x + h) - f(x)) / h, whose error is O(h); the centred one, "
              "(f(x + h) - f(x - h)) / (2h), is off by only O(h^2) (eq. 10)", g + step * x + step**2 / 3),
             ("you used the backward difference (f(x) - f(x - h)) / h, whose error is O(h); the centred one, "
              "(f(x + h) - f(x - h)) / (2h), is off by only O(h^2) (eq. 10)", g - step * x + step**2 / 3),
-            ("your gradient is twice too large: divide by 2h, (f(x + h) - f(x - h)) / (2 * h) — mind the "
-             "parentheses: / 2 * h multiplies by h", 2 * right),
+            ("your gradient is twice too large: divide by 2h — mind the parentheses: / 2 * h multiplies by h", 2 * right),
             ("your gradient is h^2 times too small: / 2 * h divides by 2 and then multiplies by h; "
-             "write / (2 * h)", right * step**2),
+             "put 2h in parentheses", right * step**2),
             ("every entry of your gradient is the same, the sum of all partial derivatives: you nudged all of x "
              "at once (x + h). Nudge one entry at a time: for i in np.ndindex(x.shape)",
              np.full(shape, g.sum() + x.size * step**2 / 3)),

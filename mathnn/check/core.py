@@ -8,24 +8,38 @@ message. The decorator :func:`checker` turns it into the public ``check.NAME(fn)
 - prints ``✗ NAME: <hint>`` and returns mathnn's version (``check.NAME.fallback``), saying so; or,
   if your function raises NotImplementedError (a stub not written yet), says so in one line and
   returns mathnn's version too;
-- and records the verdict for :func:`progress`.
+- and, when ``fn`` is your own function for the stub (named like it, defined in your notebook, not
+  mathnn's), records the verdict in your progress file (:mod:`mathnn.check.progress`).
 
-So a lesson writes ``relu = check.relu(relu)`` and goes on either way. Only with the environment
-variable MATHNN_CHECK_STRICT set (``make test`` sets it when it runs the complete lessons) does a
-function named like the stub (``relu``, or mathnn's name for it) that is missing or wrong raise
+Hints teach before they tell: the parts of a hint written «like this» (the code of the fix) are
+left out the first time a part fails, and shown from the second failure on.
+
+Your function runs under a time limit (``check.NAME.time_limit`` seconds per call): an endless loop
+is stopped and told, with signal.setitimer in a kernel's main thread, else in a helper thread.
+
+Only with the environment variable MATHNN_CHECK_STRICT set (``make test`` sets it when it runs the
+complete lessons) does a function named like the stub that is missing or wrong raise
 AssertionError: a solution in a complete lesson must pass its own checker.
 """
 
+import ctypes
 import os
+import re
+import signal
 import sysconfig
+import threading
 import traceback
+import types
 import warnings
 
 import numpy as np
 
-PASSED, WRONG, NOT_WRITTEN, NOT_RUN = "passed", "wrong (using mathnn's)", "not written yet", "not run yet"
-_PARTS = {}  # lesson number -> the names of its checkers, in lesson order (filled at import)
-_STATUS = {}  # checker name -> the status of its last run in this kernel
+from mathnn.check import progress as _progress
+
+PASSED, WRONG, NOT_WRITTEN = _progress.STATES
+_CHECKERS = {}  # checker name -> the public check function (filled at import, in lesson order)
+_FAILED = {}  # (checker name, your function's name) -> wrong verdicts in this kernel: the second shows the code
+TIME_LIMIT = 5.0  # seconds per call of your function, unless a checker says otherwise
 
 
 class _Fail(Exception):
@@ -36,76 +50,223 @@ class _NotWritten(Exception):
     """Your function raised NotImplementedError: the stub is still empty."""
 
 
-def checker(lesson, fallback, signature):
+class _TimeUp(BaseException):
+    """Your function ran past the time limit (a BaseException, so that `except Exception` in it can't catch it)."""
+
+
+def checker(lesson, fallback, signature, *, stub=None, mathnn=(), time_limit=TIME_LIMIT):
     """Decorator: make ``body(c, fn)`` the checker ``NAME(fn)`` of lesson ``lesson`` (see the module docstring).
 
     fallback: mathnn's version of the function, returned when yours is missing or wrong.
     signature: how your function is called, e.g. "fn(Z) with Z of shape (n, m)", for the hints.
+    stub: the name of the lesson's stub (default: the checker's name), e.g. "Linear".
+    mathnn: mathnn's public versions of the same thing (besides the fallback) that your function must not
+    merely call, e.g. (mn.relu_forward,). time_limit: seconds per call of your function.
     """
     def make(body):
         name = body.__name__
-        _PARTS.setdefault(lesson, []).append(name)
 
         def check(fn):
-            _STATUS[name] = _run(body, name, signature, fn)
-            if _STATUS[name] == PASSED:
+            state = _verdict(check, body, fn)
+            if state == PASSED:
                 return fn
-            if os.environ.get("MATHNN_CHECK_STRICT") and getattr(fn, "__name__", None) in (name, fallback.__name__):
+            if (os.environ.get("MATHNN_CHECK_STRICT") and getattr(fn, "__name__", None) == check.stub
+                    and _mathnns(fn, check) is None):
                 raise AssertionError(f"check.{name}: {fn.__name__} did not pass, and MATHNN_CHECK_STRICT is set "
                                      f"(make test sets it for the complete lessons, whose own code must pass)")
             return fallback
 
         check.__name__ = check.__qualname__ = name
         check.__doc__, check.__module__ = body.__doc__, body.__module__
-        check.lesson, check.fallback = lesson, fallback
+        check.lesson, check.fallback, check.signature = lesson, fallback, signature
+        check.stub, check.mathnn, check.time_limit = stub or name, (fallback, *mathnn), time_limit
+        _CHECKERS[name] = check
         return check
     return make
 
 
-def _run(body, name, signature, fn):
-    """Run one checker; print its verdict; return the status for progress()."""
-    c = _Checker(name, signature)
+def _verdict(check, body, fn):
+    """Run one checker on fn; print its verdict; record it if fn is your own; return the state."""
+    name, stub = check.__name__, check.stub
+    mathnns = _mathnns(fn, check)
+    own = getattr(fn, "__name__", None) == stub and getattr(fn, "__module__", None) == "__main__"
+    if mathnns and mathnns[0] == "is":
+        what = "class" if isinstance(fn, type) else "def"
+        print(f"○ {name}: this is mathnn's {stub} ({mathnns[1]}), not yours: run your `{what} {stub}` cell first, "
+              f"then this check again (your progress is unchanged)")
+        return WRONG
+    key = (name, getattr(fn, "__name__", None))
+    repeat = _FAILED.get(key, 0) > 0 or (own and _progress.failures(name) > 0)
+    state, hint = _run(body, check, fn, mathnns, repeat)
+    _FAILED[key] = _FAILED.get(key, 0) + 1 if state == WRONG else 0
+    if own:
+        _progress.record(check.lesson, name, state, hint)
+    elif state == PASSED and getattr(fn, "__name__", None) == stub:
+        print(f"  (not recorded in your progress: {stub} was not defined in your notebook)")
+    return state
+
+
+def _run(body, check, fn, mathnns, repeat):
+    """Run one checker; print its verdict; return (state, the hint shown or None)."""
+    name = check.__name__
+    c = _Checker(name, check.signature, check.time_limit)
     try:
         if not callable(fn):
             raise _Fail(f"pass your function itself, check.{name}(my_{name}), not a {type(fn).__name__}")
+        if mathnns:
+            raise _Fail(f"you called {mathnns[1]}, mathnn's own {check.stub}: write it yourself")
         body(c, fn)
     except _NotWritten:
         print(f"○ {name}: not written yet: using mathnn's {name} for now")
-        return NOT_WRITTEN
+        return NOT_WRITTEN, None
     except _Fail as e:
-        print(f"✗ {name}: {e}")
+        hint = _shown(str(e), repeat)
     except Exception as e:  # your output was too odd to even compare
-        print(f"✗ {name}: could not check your output ({type(e).__name__}: {e}); it is called as {signature}")
+        hint = f"could not check your output ({type(e).__name__}: {e}); it is called as {check.signature}"
     else:
         print(f"✓ {name}: all {c.passed} checks passed")
-        return PASSED
+        return PASSED, None
+    print(f"✗ {name}: {hint}")
     print(f"  using mathnn's {name} for now, so the lesson can go on")
-    return WRONG
+    return WRONG, hint
+
+
+def _shown(hint, repeat):
+    """The hint as shown: on a first failure without its «code» parts (and saying so), on a repeat with them."""
+    if repeat or "«" not in hint:
+        return hint.replace("«", "").replace("»", "")
+    idea = re.sub(r"«[^»]*»", "", hint)
+    idea = re.sub(r"\s+([,.;:)])", r"\1", re.sub(r"\(\s+", "(", re.sub(r" {2,}", " ", idea))).strip(" :;,")
+    return f"{idea} (check again after a fix: a second ✗ shows the code)"
+
+
+def hint_forms(hint):
+    """(first form, repeated form) of a hint: what a first and a second failure show."""
+    return _shown(hint, False), _shown(hint, True)
+
+
+def _mathnns(fn, check):
+    """("is", name) if fn is mathnn's own version; ("calls", name) if your fn uses it; None if neither.
+
+    A class (linear_module) that inherits forward and backward from mathnn's counts as calling it.
+    """
+    forbidden = {id(obj): obj for obj in check.mathnn}
+    if id(fn) in forbidden:
+        return "is", _public(fn)
+    if isinstance(fn, type):
+        for base in fn.__mro__[1:]:
+            if id(base) in forbidden and not any("forward" in vars(k) or "backward" in vars(k)
+                                                 for k in fn.__mro__[:fn.__mro__.index(base)]):
+                return "calls", _public(base)
+        return None
+    code, glob = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    if code is None:
+        return None
+    names, stack = set(), [code]
+    while stack:
+        co = stack.pop()
+        names.update(co.co_names)
+        stack.extend(k for k in co.co_consts if isinstance(k, types.CodeType))
+    held = [cell.cell_contents for cell in fn.__closure__ or () if _filled(cell)] + list(fn.__defaults__ or ())
+    for obj in held + [glob[n] for n in names if n in glob]:
+        if id(obj) in forbidden:
+            return "calls", _public(obj)
+        if isinstance(obj, types.ModuleType) and obj.__name__.split(".")[0] == "mathnn":
+            for attr in names:
+                if id(getattr(obj, attr, None)) in forbidden:
+                    return "calls", _public(getattr(obj, attr))
+    return None
+
+
+def _filled(cell):
+    try:
+        cell.cell_contents
+    except ValueError:  # an empty cell
+        return False
+    return True
+
+
+def _public(obj):
+    """mn.relu_forward, mn.softmax, ...: how a learner knows mathnn's version."""
+    import mathnn
+
+    name = getattr(obj, "__name__", "?")
+    return f"mn.{name}" if getattr(mathnn, name, None) is obj else f"check.{name.removesuffix('_mathnn')}.fallback"
+
+
+def _limited(fn, args, seconds):
+    """fn(*args), stopped with _TimeUp after `seconds` (None: no limit).
+
+    In the main thread where there is signal.setitimer (a Jupyter kernel on Linux or macOS) a timer
+    signal interrupts even time.sleep; elsewhere fn runs in a helper thread, which is sent _TimeUp
+    (ctypes.pythonapi.PyThreadState_SetAsyncExc) when the time is up and left behind as a daemon.
+    """
+    if not seconds:
+        return fn(*args)
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        def time_up(signum, frame):
+            raise _TimeUp
+        old = signal.signal(signal.SIGALRM, time_up)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            return fn(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+    result = {}
+
+    def run():
+        try:
+            result["out"] = fn(*args)
+        except BaseException as e:  # handed to the caller's thread below
+            result["error"] = e
+
+    thread = threading.Thread(target=run, daemon=True, name="mathnn check")
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        if hasattr(ctypes, "pythonapi"):
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_TimeUp))
+        raise _TimeUp
+    if "error" in result:
+        raise result["error"].with_traceback(result["error"].__traceback__)
+    return result["out"]
 
 
 def progress():
-    """Print, for every lesson with a checker run in this kernel, each part and its status.
+    """Print the whole course from your progress file: every lesson and part, its state, when it last passed.
 
-    A status is "passed", "wrong (using mathnn's)", "not written yet" or "not run yet";
-    a checker run again replaces its status.
+    A part is "passed", "wrong", "not written" (your stub still raises NotImplementedError) or "not
+    checked yet"; the last line names the next part to do. Works in any kernel: the verdicts of your own
+    functions are kept in the progress file (see mathnn.check.progress).
     """
-    lessons = [lesson for lesson in sorted(_PARTS) if any(name in _STATUS for name in _PARTS[lesson])]
-    if not lessons:
-        print("no checker has run yet in this kernel")
-    for lesson in lessons:
-        names = _PARTS[lesson]
-        passed = sum(_STATUS.get(name) == PASSED for name in names)
+    parts = _progress.load()
+    by_lesson = {}
+    for name, check in _CHECKERS.items():
+        by_lesson.setdefault(check.lesson, []).append(name)
+    todo = None
+    for lesson in sorted(by_lesson):
+        names = by_lesson[lesson]
+        passed = sum(parts.get(name, {}).get("last", {}).get("state") == PASSED for name in names)
         print(f"lesson {lesson:02d}: {passed} of {len(names)} parts passed")
         for name in names:
-            print(f"  {name:<20} {_STATUS.get(name, NOT_RUN)}")
+            state = parts.get(name, {}).get("last", {}).get("state", "not checked yet")
+            when = parts.get(name, {}).get("last_passed")
+            last = f"   last passed {when.replace('T', ' ').rstrip('Z')} UTC" if when else ""
+            print(f"  {name:<20} {state:<16}{last}".rstrip())
+            if state != PASSED and todo is None:
+                todo = (lesson, name)
+    print(f"next: lesson {todo[0]:02d}, {todo[1]}" if todo else "every part passed: well done")
+    print(f"(saved in {_progress.path()})")
 
 
 class _Checker:
     """Counts passed checks; ``require`` and ``compare`` stop the checker with a hint."""
 
-    def __init__(self, name, signature):
+    def __init__(self, name, signature, time_limit=TIME_LIMIT):
         self.name = name
         self.signature = signature  # how your function is called, for error messages
+        self.time_limit = time_limit
         self.passed = 0
 
     def require(self, condition, hint):
@@ -115,7 +276,7 @@ class _Checker:
         self.passed += 1
 
     def call(self, fn, *args, returns=True, on_error=None, keep=(), fix=""):
-        """Run your function without NumPy warnings; turn its exceptions into hints.
+        """Run your function without NumPy warnings, under the time limit; turn its exceptions into hints.
 
         on_error: optional {exception type: extra hint}.
         keep: the names of the leading args your function must leave alone (arrays, or dicts of
@@ -127,9 +288,12 @@ class _Checker:
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                out = fn(*args)
+                out = _limited(fn, args, self.time_limit)
         except NotImplementedError:
             raise _NotWritten from None
+        except _TimeUp:
+            raise _Fail(f"your function ran for more than {self.time_limit:g} s — an endless loop? (a `while` whose "
+                        f"condition never changes, a time.sleep, a loop over far more than it needs)") from None
         except Exception as e:
             extra = next((text for kind, text in (on_error or {}).items() if isinstance(e, kind)), "")
             if isinstance(e, KeyError):
@@ -148,29 +312,41 @@ class _Checker:
             raise _Fail("your function returned None: did you forget the `return`?")
         return out
 
-    def array(self, out):
-        """Your output as a float64 array (for comparing), or a hint if it isn't numbers."""
-        try:
-            return np.asarray(out, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise _Fail(f"your function returned a {type(out).__name__}, not an array of numbers") from None
+    def array(self, out, what="your output", dtype=None):
+        """Your output, which must be a NumPy array (of ``dtype``, if given), as float64 for comparing.
+
+        A list, an np.matrix or another dtype gets a hint: the lesson's next cells need a plain array.
+        """
+        if isinstance(out, np.matrix):
+            raise _Fail(f"{what} is an np.matrix: return a plain NumPy array (np.matrix makes * a matrix "
+                        f"product and keeps two axes whatever you index; np.asarray(...) converts it)")
+        if not isinstance(out, np.ndarray):
+            kind = "None" if out is None else f"a {type(out).__name__}"
+            raise _Fail(f"{what} is {kind}, not a NumPy array: the lesson's next cells use array operations "
+                        f"on it (build it with NumPy, or convert with np.array(...))")
+        if out.dtype.kind not in "biuf":
+            raise _Fail(f"{what} is an array of dtype {out.dtype}, not of numbers")
+        if dtype is not None and out.dtype != dtype:
+            raise _Fail(f"{what} has dtype {out.dtype}; for these {np.dtype(dtype).name} inputs it must be "
+                        f"{np.dtype(dtype).name} too (don't convert with .astype(...) or build it with another dtype)")
+        return out.astype(np.float64)
 
     def require_shape(self, got, shape, hints=None, what="your output"):
         """Check got.shape == shape; a shape listed in ``hints`` gets its own message."""
         hint = (hints or {}).get(got.shape, f"{what} has shape {got.shape}; expected {shape}")
         self.require(got.shape == shape, hint)
 
-    def compare(self, got, right, mistakes=(), otherwise="wrong values"):
-        """One check: got ≈ right. If not, name the first known mistake that got matches.
+    def compare(self, got, right, mistakes=(), otherwise="wrong values", rtol=None):
+        """One check: got ≈ right, at right's precision (see _close). If not, name the first known mistake got matches.
 
         mistakes: (hint, what that mistake would have returned) pairs.
         otherwise: the hint when no known mistake matches.
         """
-        if _close(got, right):
+        if _close(got, right, rtol):
             self.passed += 1
             return
         for hint, wrong in mistakes:
-            if _close(got, wrong):
+            if _close(got, wrong, rtol):
                 raise _Fail(hint)
         raise _Fail(otherwise)
 
@@ -188,9 +364,18 @@ def _where(error):
     return f", in your code, line {mine[-1].lineno}: {mine[-1].line.strip()}"
 
 
-def _close(got, want, rtol=1e-5, atol=1e-7):
-    """Same shape and allclose (nan never matches)."""
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+def _close(got, want, rtol=None):
+    """Same shape and allclose (nan never matches), at want's precision.
+
+    float64 (and Python floats) to rtol 1e-8, atol 1e-11, which tells a float32 computation apart;
+    float32 to rtol 1e-5, atol 1e-7; a given rtol overrides both (atol is then rtol / 100).
+    """
+    want = np.asarray(want)
+    if rtol is None:
+        rtol, atol = (1e-5, 1e-7) if want.dtype in (np.float32, np.float16) else (1e-8, 1e-11)
+    else:
+        atol = rtol / 100
+    got, want = np.asarray(got, dtype=np.float64), want.astype(np.float64)
     return got.shape == want.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol))
 
 

@@ -8,7 +8,7 @@ with ``mn.Momentum`` and ``mn.Adam``.
 import numpy as np
 
 from mathnn import optim
-from mathnn.check.core import _copy, _Fail, _fmt, checker
+from mathnn.check.core import _changes, _copy, _Fail, _fmt, checker
 
 
 def momentum_step_mathnn(params, grads, velocity, lr, beta):
@@ -53,8 +53,15 @@ def _run_steps(c, fn, name, state_names, args_of, unchanged=""):
     states = [_zeros(params) for _ in state_names]
     arrays = dict(params)  # the array objects themselves: they must be the ones that change
     for t, grads in enumerate(steps, start=1):
-        before, states_before = _copy(params), [_copy(state) for state in states]
-        c.call(fn, *args_of(params, _copy(grads), states, t), returns=False)
+        before, states_before, given = _copy(params), [_copy(state) for state in states], _copy(grads)
+        c.call(fn, *args_of(params, given, states, t), returns=False)
+        changes = _changes("grads", grads, given)
+        c.require(not changes, f"your {name} {' and '.join(changes)} at step t = {t}: the caller's gradients must "
+                               f"stay as they are (g += ..., g **= 2, g *= ... change them); compute new arrays")
+        shared = [f"{state_name}[{key!r}]" for state_name, state in zip(state_names, states) for key in state
+                  if any(np.shares_memory(state[key], g) for g in given.values())]
+        c.require(not shared, f"your {name} keeps the caller's gradient array itself in {shared[0] if shared else ''}:"
+                              f" the next backward pass may reuse or change it; store a new array there")
         c.require(params.keys() == before.keys() and all(params[key] is arrays[key] for key in params),
                   f"your {name} replaced the arrays in params (params[key] = ...) or changed its keys: update "
                   f"them in place, p -= ..., so that everyone holding the arrays sees the change")
@@ -68,7 +75,8 @@ def _run_steps(c, fn, name, state_names, args_of, unchanged=""):
         yield t, params, states
 
 
-@checker(lesson=7, fallback=momentum_step_mathnn, signature="fn(params, grads, velocity, lr, beta)")
+@checker(lesson=7, fallback=momentum_step_mathnn, signature="fn(params, grads, velocity, lr, beta)",
+         mathnn=(optim.Momentum,))
 def momentum_step(c, fn):
     """Check ``fn(params, grads, velocity, lr, beta)``: one heavy-ball momentum step, in place (eq. 13).
 
@@ -76,7 +84,12 @@ def momentum_step(c, fn):
     array its parameter's shape. For every key: v <- beta v + dp, then p <- p - lr v; the new v is
     kept in velocity (velocity[key] = ... or v *= beta; v += g) for the next step. Returns nothing.
     """
-    lr, beta = 0.5, 0.9
+    for lr, beta in ((0.5, 0.7), (0.2, 0.95)):  # two of each, neither the usual 0.9
+        _momentum(c, fn, lr, beta)
+
+
+def _momentum(c, fn, lr, beta):
+    """Three momentum steps with this lr and beta, compared after each (see momentum_step)."""
     params0, steps = _problem()
 
     def variant(key, t, *, ema=False, nesterov=False, forget=False, scale=1.0):
@@ -94,20 +107,21 @@ def momentum_step(c, fn):
     right_params, right_velocity = _copy(params0), _zeros(params0)
     for t, params, (velocity,) in _run_steps(c, fn, "momentum_step", ["velocity"], args_of, unchanged=(
             "; or did you step with the velocity before updating it? At step 1 it is still 0: first "
-            "v <- beta v + dp, then p -= lr v (eq. 13)")):
+            "update v, then step with it (eq. 13)")):
         momentum_step_mathnn(right_params, steps[t - 1], right_velocity, lr, beta)
         for key in params:
             c.compare(params[key], right_params[key], [
-                ("you used the running-mean form v <- beta v + (1 - beta) dp, which makes the steps 1 - beta = 10 "
-                 "times smaller: eq. 13 (and mn.Momentum) is v <- beta v + dp; p <- p - lr v",
+                (f"you used the running-mean form v <- beta v + (1 - beta) dp, which makes the steps 1 - beta = "
+                 f"{1 - beta:g} times as large: eq. 13 (and mn.Momentum) adds dp itself",
                  variant(key, t, ema=True)),
                 ("your velocity starts from 0 at every step, so this is plain SGD: keep v between steps in the "
-                 "velocity dict (velocity[key] = beta * velocity[key] + g)", variant(key, t, forget=True)),
+                 "velocity dict«: velocity[key] = beta * velocity[key] + g»", variant(key, t, forget=True)),
                 ("that is Nesterov's step, p -= lr (beta v + dp); eq. 13 steps by p -= lr v",
                  variant(key, t, nesterov=True)),
                 ("your steps go uphill: p -= lr * v, not p += lr * v", variant(key, t, scale=-1.0)),
                 ("the step ignores lr: p -= lr * v", variant(key, t, scale=1 / lr)),
-            ], otherwise=f"params[{key!r}] is wrong after step {t}: v <- beta v + dp, then p <- p - lr v (eq. 13)")
+            ], otherwise=f"params[{key!r}] is wrong after step {t} (lr = {lr}, beta = {beta}): v <- beta v + dp, then "
+                         f"p <- p - lr v (eq. 13), with the lr and beta given")
             got, right = velocity[key], right_velocity[key]
             scale = float(np.sum(got * right) / np.sum(right * right))  # got = scale * right?
             c.compare(got, right, [
@@ -118,7 +132,8 @@ def momentum_step(c, fn):
 
 
 @checker(lesson=7, fallback=adam_step_mathnn,
-         signature="fn(params, grads, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8), t = 1 for the first step")
+         signature="fn(params, grads, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8), t = 1 for the first step",
+         mathnn=(optim.Adam,))
 def adam_step(c, fn):
     """Check ``fn(params, grads, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8)``: Adam's step t, in place.
 
@@ -129,7 +144,13 @@ def adam_step(c, fn):
     m_hat = m / (1 - beta1^t);  v_hat = v / (1 - beta2^t);  p <- p - lr m_hat / (sqrt(v_hat) + eps).
     Returns nothing. Checked with eps = 1e-3 (large, so that where it goes shows) and once with the defaults.
     """
-    lr, beta1, beta2, eps = 0.1, 0.8, 0.99, 1e-3
+    for lr, beta1, beta2, eps in ((0.1, 0.8, 0.99, 1e-3), (0.03, 0.6, 0.9, 1e-2)):  # two sets, none the defaults
+        _adam(c, fn, lr, beta1, beta2, eps)
+    _adam_defaults(c, fn, lr=0.1)
+
+
+def _adam(c, fn, lr, beta1, beta2, eps):
+    """Three Adam steps with these hyper-parameters, compared after each (see adam_step)."""
     params0, steps = _problem()
 
     def variant(key, t, *, correct=(True, True), eps_inside=False, sqrt=True, t0=1, square=True, scale=1.0):
@@ -172,8 +193,12 @@ def adam_step(c, fn):
                 ("your t is one too large: t is the number of this step, 1 for the first (use beta**t, with t as "
                  "given)", variant(key, t, t0=2)),
                 ("your steps go uphill: p -= lr * m_hat / (sqrt(v_hat) + eps)", variant(key, t, scale=-1.0)),
-            ], otherwise=f"params[{key!r}] is wrong after step {t}: p <- p - lr m_hat / (sqrt(v_hat) + eps) (eq. 14)")
+            ], otherwise=f"params[{key!r}] is wrong after step {t} (lr = {lr}, beta1 = {beta1}, beta2 = {beta2}, "
+                         f"eps = {eps}): p <- p - lr m_hat / (sqrt(v_hat) + eps) (eq. 14), with the values given")
 
+
+def _adam_defaults(c, fn, lr):
+    """Three Adam steps called without beta1, beta2, eps: the defaults must be Algorithm 1's."""
     params, steps = _problem()  # three steps once more, with the default beta1, beta2 and eps
     right, states, right_states = _copy(params), [_zeros(params), _zeros(params)], [_zeros(params), _zeros(params)]
     for t, grads in enumerate(steps, start=1):

@@ -17,7 +17,7 @@ def _problem():
     rng = np.random.default_rng(0)
     params = {"W1": rng.standard_normal((4, 6)), "b1": rng.standard_normal((4, 1)),
               "W2": rng.standard_normal((3, 4)), "b2": rng.standard_normal((3, 1))}
-    grads = {"d" + key: 0.1 * rng.standard_normal(p.shape) for key, p in params.items()}
+    grads = {"d" + key: 0.1 * rng.standard_normal(p.shape) for key, p in reversed(params.items())}  # another order
     return params, grads
 
 
@@ -30,10 +30,21 @@ def l2_grads(c, fn):
     are not decayed). grads and params must be left as they are.
     """
     params, grads = _problem()
-    lam = 0.3
+    for lam in (0.3, 0.05):
+        _l2(c, fn, params, grads, lam)
+    zero = c.call(fn, params, grads, 0.0)  # lam = 0: the gradients of L
+    c.require(isinstance(zero, dict) and zero.keys() == grads.keys(), "with lam = 0 your function should return a "
+                                                                        "dict with the keys of grads")
+    for key, g in grads.items():
+        c.compare(c.array(zero[key], what=f"your {key}", dtype=np.float64), g,
+                  otherwise=f"with lam = 0 your {key} should equal grads[{key!r}], the loss's own")
+
+
+def _l2(c, fn, params, grads, lam):
+    """One call fn(params, grads, lam), compared key by key (see l2_grads)."""
     got = c.call(fn, params, grads, lam, keep=("params", "grads"), on_error={ValueError: (
         " — lam * W has W's shape, which is dW's: add them as they are, without a transpose")}, fix=(
-        "build a new dict, e.g. {key: g + ... for key, g in grads.items()}, and leave grads and params as they are"))
+        "build a new dict and leave grads and params as they are"))
     c.require(isinstance(got, dict), f"your function returned a {type(got).__name__}: return a dict of gradients "
                                      f"with the keys of grads ({', '.join(grads)})")
     missing = [key for key in grads if key not in got]
@@ -41,7 +52,8 @@ def l2_grads(c, fn):
                            f"(unchanged), with the keys of grads ({', '.join(grads)})")
     for key, g in grads.items():
         p = params[key[1:]]
-        c.require_shape(c.array(got[key]), g.shape, what=f"your {key}")
+        c.require_shape(c.array(got[key], what=f"your {key}", dtype=np.float64), g.shape,
+                        what=f"your {key}")
         if key.startswith("dW"):
             c.compare(got[key], g + lam * p, [
                 ("you returned only lam * W: the penalty's gradient is added to the loss's, dW + lam * W",
@@ -52,20 +64,17 @@ def l2_grads(c, fn):
                  "gradient is lam * W", g + 2 * lam * p),
                 ("you subtracted lam * W: the penalty grows with ||W||, so its gradient is + lam * W (the optimizer's "
                  "step then subtracts it)", g - lam * p),
-                ("you added lam * W**2: that is (twice) the penalty, not its gradient; d/dW (lam/2) W^2 = lam W",
+                ("you added lam * W**2: that is (twice) the penalty, not its gradient (eq. 15)",
                  g + lam * p**2),
                 ("you added lam * sign(W): that is the gradient of the L1 penalty lam ||W||_1; L2's is lam * W",
                  g + lam * np.sign(p)),
-                ("you left dW unchanged: add lam * W", g),
-            ], otherwise=f"your {key} is wrong: expected {key} + lam * {key[1:]} (eq. 15)")
+                ("you left dW unchanged: add the penalty's gradient (eq. 15)", g),
+            ], otherwise=f"your {key} is wrong for lam = {lam}: the loss's gradient plus the penalty's (eq. 15)")
         else:
             c.compare(got[key], g, [
                 (f"you decayed the biases too ({key} + lam * {key[1:]}): weight decay leaves the biases alone, so "
                  f"{key} stays as it is", g + lam * p),
             ], otherwise=f"your {key} changed: the bias gradients stay as they are (biases are not decayed)")
-    zero = c.call(fn, params, grads, 0.0)  # lam = 0: the gradients of L
-    for key, g in grads.items():
-        c.compare(zero[key], g, otherwise=f"with lam = 0 your {key} should equal grads[{key!r}], the loss's own")
 
 
 def _forward_problem():
@@ -77,7 +86,8 @@ def _tuple(c, out):
     """Your output as (A_drop, M), both float arrays, or a hint."""
     c.require(isinstance(out, tuple) and len(out) == 2, f"your function returned a {type(out).__name__}: return "
                                                         f"the pair (A_drop, M), e.g. `return A * M, M`")
-    return c.array(out[0]), c.array(out[1])
+    return (c.array(out[0], what="your A_drop", dtype=np.float64),
+            c.array(out[1], what="your mask M"))
 
 
 @checker(lesson=10, fallback=regularization.dropout_forward, signature="fn(A, keep, rng) with A of shape (n, m)")
@@ -105,7 +115,12 @@ def dropout_forward(c, fn):
               f"you kept {share:.0%} of the entries with keep = {keep}: keep is the probability of KEEPING a unit "
               f"(rng.random(A.shape) < keep), not of dropping it")
     c.require(abs(share - keep) < 0.02, f"you kept {share:.1%} of the entries with keep = {keep}; expected about "
-                                        f"{keep:.0%}: keep each entry with probability keep, rng.random(...) < keep")
+                                        f"{keep:.0%}: keep each entry with probability keep, independently")
+    for other_keep in (0.5, 0.9):  # the share kept follows keep
+        share_other = np.mean(_tuple(c, c.call(fn, A, other_keep, np.random.default_rng(3), keep=("A",), fix=fix))[1] != 0)
+        c.require(abs(share_other - other_keep) < 0.02, f"with keep = {other_keep} you kept {share_other:.1%} of the entries; "
+                                                  f"expected about {other_keep:.0%}: keep is the probability of keeping "
+                                                  f"each entry (use the keep argument)")
     values = np.unique(M[kept])
     c.require(not np.allclose(values, 1.0), (
         "your kept entries are not scaled: inverted dropout divides them by keep (the mask holds 1/keep, not 1), "
@@ -116,7 +131,7 @@ def dropout_forward(c, fn):
                                              f"1/keep = {1 / keep:g}")
     c.compare(A_drop, A * M, [("your A_drop drops the entries but does not scale them: A_drop = A * M, with M "
                                "holding 1/keep", A * kept)],
-              otherwise="your A_drop is not A * M: return A * M, M (the mask you return must be the one you applied)")
+              otherwise="your A_drop is not A * M (eq. 16): the mask you return must be the one you applied")
     again = _tuple(c, c.call(fn, A, keep, np.random.default_rng(0)))[1]
     other = _tuple(c, c.call(fn, A, keep, np.random.default_rng(1)))[1]
     c.require(np.array_equal(again, M), "two calls with equal seeds, np.random.default_rng(0), gave different masks: "
@@ -139,14 +154,16 @@ def dropout_backward(c, fn):
     keep = 0.75
     dA_drop = rng.standard_normal((6, 9))
     M = (rng.random((6, 9)) < keep) / keep
-    got = c.array(c.call(fn, dA_drop, M, keep=("dA_drop", "M"), fix="return a new array, dA_drop * M"))
+    got = c.array(c.call(fn, dA_drop, M, keep=("dA_drop", "M"), fix="return a new array«, dA_drop * M»"),
+                  dtype=np.float64)
     c.require_shape(got, dA_drop.shape, what="your dA")
     with np.errstate(all="ignore"):
         divided = dA_drop / M
     c.compare(got, dA_drop * M, [
         ("you returned dA_drop unchanged: a dropped unit passed nothing forward, so it gets no gradient; and a kept "
-         "one was scaled by 1/keep, so its gradient is too: dA = dA_drop * M", dA_drop),
-        ("you masked but did not scale: M already holds 1/keep where kept, so dA = dA_drop * M", dA_drop * (M != 0)),
-        ("you scaled by keep instead of by 1/keep: dA = dA_drop * M, the same M as forward", dA_drop * (M != 0) * keep),
-        ("you divided by M: A_drop = A * M, so dA = dA_drop * M", divided),
-    ], otherwise="your dA is not dA_drop * M (eq. 16): A_drop = A * M, so each entry's gradient is multiplied by M")
+         "one was scaled by 1/keep, so its gradient is too (eq. 16)", dA_drop),
+        ("you masked but did not scale: M already holds 1/keep where kept, so use M itself (eq. 16)",
+         dA_drop * (M != 0)),
+        ("you scaled by keep instead of by 1/keep: use the same M as forward (eq. 16)", dA_drop * (M != 0) * keep),
+        ("you divided by M: A_drop = A * M, so the gradient is multiplied by M (eq. 16)", divided),
+    ], otherwise="your dA is wrong (eq. 16): A_drop = A * M, so each entry's gradient is multiplied by M")
