@@ -23,3 +23,9 @@ def mnist():
             f"(set MATHNN_DATA=/path/to/mnist, e.g. ../shared/mnist)"
         )
     return {split: mnist_data.load_mnist(split, download=False) for split in ("train", "test")}
+
+
+@pytest.fixture(autouse=True)
+def _progress_file(tmp_path, monkeypatch):
+    """The checkers record progress in a temporary file (MATHNN_PROGRESS), never in the user's own."""
+    monkeypatch.setenv("MATHNN_PROGRESS", str(tmp_path / "mathnn-progress.json"))

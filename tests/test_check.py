@@ -7,7 +7,7 @@ instead of the learner's, and doesn't raise.
 
 import numpy as np
 import pytest
-from check_helpers import assert_hint, assert_passes, verdict
+from check_helpers import assert_hint, assert_passes, copy_of, verdict
 
 from mathnn import check
 
@@ -178,7 +178,7 @@ def test_softmax_right(capsys):
 
 
 @pytest.mark.parametrize("fn, phrase", [
-    (softmax_naive, "your softmax returns nan/inf for z = [1000, 1001, 1002] — subtract the column max before exp"),
+    (softmax_naive, "your softmax returns nan/inf (or the wrong shape) for the column z = [1000.0, 1001.0, 1002.0]: shift each column by its max"),
     (softmax_axis1, "your columns don't sum to 1 — did you sum over axis=1 instead of axis=0?"),
     (softmax_rows_transposed, "your output has shape (m, 10) = (7, 10); expected (10, m)"),
     (softmax_whole_sum, "your whole matrix sums to 1"),
@@ -310,7 +310,7 @@ def test_backward_right(capsys):
     import mathnn
 
     assert_passes(check.backward, make_backward(), capsys)
-    assert_passes(check.backward, mathnn.backward, capsys)
+    assert_passes(check.backward, copy_of(mathnn.backward), capsys)
 
 
 @pytest.mark.parametrize("fn, phrase", [
@@ -410,7 +410,8 @@ def test_sgd_step_right(capsys):
     import mathnn
 
     assert_passes(check.sgd_step, sgd_right, capsys)
-    assert_passes(check.sgd_step, lambda params, grads, lr: mathnn.SGD(params, lr).step(grads), capsys)
+    assert_hint(check.sgd_step, lambda params, grads, lr: mathnn.SGD(params, lr).step(grads),
+                "you called mn.SGD, mathnn's own sgd_step: write it yourself", capsys)
 
     def slice_assign(params, grads, lr):
         for key, p in params.items():
@@ -427,19 +428,19 @@ def sgd_with(update):
 
 
 @pytest.mark.parametrize("fn, phrase", [
-    (sgd_rebinds, "params not changed in place (you rebound a local name: use p -= lr * g or p[...] = ...)"),
+    (sgd_rebinds, "params not changed in place (you rebound a local name"),
     (sgd_replaces, "was replaced by a new array"),
     (sgd_returns, "you returned new parameters"),
     (sgd_weights_only, "params['b1'], params['b2'] did not change"),
     (sgd_with(lambda p, g, lr: p + lr * g), "moved uphill"),
     (sgd_with(lambda p, g, lr: p - g), "the step ignores lr"),
     (sgd_with(lambda p, g, lr: p - 0.1 * g), "hard-code a learning rate"),
-    (sgd_scales_grads, "changed grads['dW1'], grads['db1'], grads['dW2'], grads['db2'] in place"),
+    (sgd_scales_grads, "changed grads['db2'], grads['dW2'], grads['db1'], grads['dW1'] in place"),
     (lambda p, g, lr: p.clear(), "your sgd_step emptied the dict params (params.clear()?)"),
     (sgd_then(lambda params, grads: params.clear()), "your sgd_step emptied the dict params"),
     (sgd_then(lambda params, grads: grads.clear()), "your sgd_step emptied the dict grads (grads.clear()?)"),
     (sgd_then(lambda params, grads: params.pop("b2")), "your sgd_step deleted params['b2']"),
-    (sgd_then(lambda params, grads: params.update(grads)), "your sgd_step added params['dW1'], params['db1']"),
+    (sgd_then(lambda params, grads: params.update(grads)), "your sgd_step added params['db2'], params['dW2']"),
     (sgd_does_nothing, "your sgd_step did nothing: params are unchanged, and it never read grads"),
     (lambda params, grads, lr: None, "did nothing"),
     (lambda params, grads, lr: params["dW1"], "KeyError"),
@@ -477,8 +478,14 @@ def test_a_stub_not_written_yet_is_a_state_not_a_traceback(checker, capsys):
 
 
 @pytest.mark.parametrize("checker", [getattr(check, name) for name in check.__all__ if name != "progress"])
-def test_every_fallback_passes_its_own_checker(checker, capsys):
-    assert_passes(checker, checker.fallback, capsys)
+def test_every_fallback_passes_its_own_checker_but_is_not_yours(checker, capsys):
+    from mathnn.check import core
+
+    assert core._run(checker.body, checker, checker.fallback, None, False) == (core.PASSED, None)  # right...
+    capsys.readouterr()
+    result, out = verdict(checker, checker.fallback, capsys)  # mathnn's own: no pass, the lesson goes on with it
+    assert result is checker.fallback and out.startswith(f"○ {checker.__name__}: this is mathnn's "), out
+    assert "cell first, then this check again (your progress is unchanged)" in out
 
 
 def test_mathnns_own_functions_are_the_fallbacks():
@@ -535,45 +542,6 @@ def test_checkers_know_their_lesson():
 
 
 # ----------------------------------------------------------------------------- progress
-
-
-@pytest.fixture
-def fresh_kernel(monkeypatch):
-    """No checker has run yet."""
-    from mathnn.check import core
-
-    monkeypatch.setattr(core, "_STATUS", {})
-
-
-def test_progress_before_any_checker(fresh_kernel, capsys):
-    check.progress()
-    assert capsys.readouterr().out == "no checker has run yet in this kernel\n"
-
-
-def test_progress_lists_every_part_of_the_lessons_run_so_far(fresh_kernel, capsys):
-    check.relu(lambda Z: np.maximum(Z, 0))
-    check.softmax(lambda Z: np.exp(Z))
-    check.backward(not_written)
-    capsys.readouterr()
-    check.progress()
-    assert capsys.readouterr().out.splitlines() == [
-        "lesson 01: 1 of 3 parts passed",
-        "  relu                 passed",
-        "  softmax              wrong (using mathnn's)",
-        "  forward              not run yet",
-        "lesson 03: 0 of 2 parts passed",
-        "  backward             not written yet",
-        "  numerical_gradient   not run yet",
-    ]
-
-
-def test_progress_shows_the_last_run_of_a_checker(fresh_kernel, capsys):
-    check.relu(not_written)
-    check.relu(lambda Z: np.maximum(Z, 0))
-    capsys.readouterr()
-    check.progress()
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[:2] == ["lesson 01: 1 of 3 parts passed", "  relu                 passed"]
 
 
 # ----------------------------------------------------------------------------- forward (lesson 01)
@@ -649,7 +617,7 @@ def backward_with_intermediates(dZ2_scale=1.0, untransposed=False, no_mask=False
 
 def test_backward_with_intermediates_right(capsys):
     result, out = verdict(check.backward, backward_with_intermediates(), capsys)
-    assert result is not check.backward.fallback and out == "✓ backward: all 10 checks passed\n", out
+    assert result is not check.backward.fallback and out.startswith("✓ backward: all 10 checks passed\n"), out
 
 
 @pytest.mark.parametrize("fn, first", [

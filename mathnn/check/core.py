@@ -78,7 +78,7 @@ def checker(lesson, fallback, signature, *, stub=None, mathnn=(), time_limit=TIM
 
         check.__name__ = check.__qualname__ = name
         check.__doc__, check.__module__ = body.__doc__, body.__module__
-        check.lesson, check.fallback, check.signature = lesson, fallback, signature
+        check.lesson, check.fallback, check.signature, check.body = lesson, fallback, signature, body
         check.stub, check.mathnn, check.time_limit = stub or name, (fallback, *mathnn), time_limit
         _CHECKERS[name] = check
         return check
@@ -320,6 +320,8 @@ class _Checker:
         if isinstance(out, np.matrix):
             raise _Fail(f"{what} is an np.matrix: return a plain NumPy array (np.matrix makes * a matrix "
                         f"product and keeps two axes whatever you index; np.asarray(...) converts it)")
+        if isinstance(out, (int, float, np.number)) and not isinstance(out, bool):
+            out = np.asarray(out)  # a single number: the shape checks that follow say what was expected
         if not isinstance(out, np.ndarray):
             kind = "None" if out is None else f"a {type(out).__name__}"
             raise _Fail(f"{what} is {kind}, not a NumPy array: the lesson's next cells use array operations "

@@ -72,7 +72,7 @@ def _check_init(c, fn, name, variance, formula, mistakes):
                                        f"(kurtosis {kurtosis:.2f}, a normal has 3): use rng.standard_normal")
 
 
-@checker(lesson=5, fallback=he_init_mathnn, signature="fn(n_in, n_out, rng)")
+@checker(lesson=5, fallback=he_init_mathnn, signature="fn(n_in, n_out, rng)", mathnn=(network.init_params,))
 def he_init(c, fn):
     """Check ``fn(n_in, n_out, rng) -> W`` (n_out, n_in), He init: each weight from N(0, 2 / n_in) (eq. 11).
 
@@ -89,7 +89,7 @@ def he_init(c, fn):
     ])
 
 
-@checker(lesson=5, fallback=glorot_init_mathnn, signature="fn(n_in, n_out, rng)")
+@checker(lesson=5, fallback=glorot_init_mathnn, signature="fn(n_in, n_out, rng)", mathnn=(network.init_params,))
 def glorot_init(c, fn):
     """Check ``fn(n_in, n_out, rng) -> W`` (n_out, n_in), Glorot init: each weight from N(0, 2 / (n_in + n_out)).
 

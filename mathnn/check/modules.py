@@ -78,8 +78,7 @@ def _linear(c, cls, n_in, n_out):
             ("backward's dA_prev is divided by m: dZ already carries the 1/m of eq. 5' (eq. 8)",
              W.T @ dZ / M),  # (5, 4) @ (4, 6) -> (5, 6)
         ], otherwise="backward's return value is wrong: dA_prev goes back through W's transpose (eq. 8)")
-        dW, db = (c.array(getattr(layer, name, None), what=f"self.{name} after backward",
-                          dtype=np.float64) for name in ("dW", "db"))
+        dW, db = (c.array(getattr(layer, name, None), what=f"self.{name} after backward") for name in ("dW", "db"))
         c.require_shape(dW, (n_out, n_in), {
             (n_in, n_out): f"self.dW is transposed, {dW.shape}: dW = dZ @ A_prev.T has W's shape (n_out, n_in) "
                            f"(eq. 6)",
@@ -94,7 +93,7 @@ def _linear(c, cls, n_in, n_out):
             mistakes.append(("self.dW adds up over backward calls (self.dW += ...): a mathnn module keeps the gradient "
                              "of the last backward (self.dW = ...). PyTorch adds up, which is why it needs zero_grad "
                              "(section 4)", right_dW + first_dW))
-        c.compare(dW, right_dW, mistakes, otherwise=f"self.dW is wrong after the {run} backward: dZ times A_prev's "
+        c.compare(dW, right_dW, mistakes, rtol=1e-5, otherwise=f"self.dW is wrong after the {run} backward: dZ times A_prev's "
                                                     f"transpose (eq. 6)")
         first_dW = right_dW
         c.require_shape(db, (n_out, 1), {
@@ -103,7 +102,7 @@ def _linear(c, cls, n_in, n_out):
             (n_out, M): "self.db is dZ itself: sum it over the examples, axis 1 (eq. 7)",
             (): "backward did not store self.db: the optimizer reads the gradient there (self.db = ...)",
         }, what="self.db")
-        c.compare(db, dZ.sum(axis=1, keepdims=True), [
+        c.compare(db, dZ.sum(axis=1, keepdims=True), rtol=1e-5, mistakes=[
             ("self.db is divided by m: dZ already carries the 1/m of eq. 5'", dZ.sum(axis=1, keepdims=True) / M),
         ], otherwise=f"self.db is wrong after the {run} backward: dZ summed over the examples (eq. 7)")
     params, grads = c.call(layer.params), c.call(layer.grads)
