@@ -46,13 +46,13 @@ def backward(c, fn):
     dZ1_variants = [  # (hint, the dZ1 this mistake gives)
         ("did you forget the ReLU mask (Z1 > 0)? (eq. 9)«: dZ1 = dA1 * (Z1 > 0)»", dA1),
         ("you multiplied by Z1 itself; ReLU's derivative is the 0/1 mask (Z1 > 0) (eq. 9)", dA1 * Z1),
-        ("you multiplied by A1 = relu(Z1); ReLU's derivative is the 0/1 mask (Z1 > 0) (eq. 9)", dA1 * A1),
+        ("you multiplied by the activation A1; ReLU's derivative is the 0/1 mask (Z1 > 0) (eq. 9)", dA1 * A1),
         ("did you use W2 without the transpose? The way back goes through W2's transpose (eq. 8)", (W2 @ dZ2) * (Z1 > 0)),
     ]
     forgot_Y = "is wrong: did you forget '- Y'? (eq. 5')«: dZ2 = (A2 - Y) / m»"
     mistakes = {
         "dZ2": [(forgot_Y, A2 / m)],
-        "dW2": [("uses Z1; it should use the activation A1 = relu(Z1) (eq. 6)«: dW2 = dZ2 @ A1.T»",
+        "dW2": [("uses Z1; it should use the activation A1, after the ReLU (eq. 6)«: dW2 = dZ2 @ A1.T»",
                  dZ2 @ Z1.T),  # (10, m) @ (m, 10) -> (10, 10): Z1 where A1 belongs
                 ("is transposed: it must have W2's shape, (10, m) times (m, 10) (eq. 6)«: dW2 = dZ2 @ A1.T»", (dZ2 @ A1.T).T),
                 (forgot_Y, A2 @ A1.T / m)],  # (10, m) @ (m, 10) -> (10, 10): dZ2 without '- Y'

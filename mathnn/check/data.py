@@ -17,14 +17,15 @@ def one_hot(c, fn):
     keep_y = ("the labels are still needed (to compare predictions with): build Y in a new array, "
               "np.zeros((num_classes, m)), and leave y as it is")
     out = c.call(fn, y, 10, on_error={IndexError: (
-        " — rows are classes and columns are examples: Y[y, np.arange(m)] = 1, not Y[np.arange(m), y]")},
+        " — rows are classes and columns are examples: index Y with (labels, column numbers), not the other way "
+        "round«: Y[y, np.arange(m)] = 1»")},
         keep=("y",), fix=keep_y)
     Y = c.array(out)
     c.require_shape(Y, (10, m), {
         (m,): "your output has shape (m,) = (7,), the shape of the labels y: did you return y itself? "
-              "Build Y = np.zeros((num_classes, m)) and set Y[y, np.arange(m)] = 1",
+              "Build a (num_classes, m) array of zeros and set one 1 per column«: Y[y, np.arange(m)] = 1»",
         (m, 10): "your output has shape (m, num_classes) = (7, 10); expected (num_classes, m) = (10, 7), "
-                 "one column per example. Transpose it, or set Y[y, np.arange(m)] = 1 in "
+                 "one column per example. Transpose it, or set the ones in "
                  "np.zeros((num_classes, m))",
         (8, m): "your output has 8 rows = y.max() + 1; expected num_classes = 10 rows: a batch need not "
                 "contain every digit, so use the num_classes argument",
@@ -34,9 +35,9 @@ def one_hot(c, fn):
     whole_rows[y, :] = 1
     bad = int(np.argmax(np.any(Y != right, axis=0)))  # first wrong column, for the hint
     c.compare(Y, right, [
-        ("your output is all zeros: set the ones with Y[y, np.arange(m)] = 1", np.zeros((10, m))),
+        ("your output is all zeros: set a 1 in row y[j] of every column j«: Y[y, np.arange(m)] = 1»", np.zeros((10, m))),
         ("some columns have more than one 1: Y[y, :] = 1 sets whole rows; set one entry per column with "
-         "Y[y, np.arange(m)] = 1", whole_rows),
+         "one index per column: the labels together with the column numbers«, Y[y, np.arange(m)] = 1»", whole_rows),
     ], otherwise=f"column {bad} (label y[{bad}] = {y[bad]}) should be 1 in row {y[bad]} and 0 elsewhere; "
                  f"yours is {_fmt(Y[:, bad])}")
     c.require(np.asarray(out).dtype.kind in "iuf",

@@ -83,7 +83,7 @@ def he_init(c, fn):
         ("did you use n_out? He's variance is 2 / n_in, the number of inputs each unit sums", np.sqrt(2 / N_OUT)),
         ("that is LeCun's sigma, sqrt(1 / n_in): He doubles the variance for the ReLU, 2 / n_in", np.sqrt(1 / N_IN)),
         ("that is Glorot's sigma, sqrt(2 / (n_in + n_out)); He's is sqrt(2 / n_in)", np.sqrt(2 / (N_IN + N_OUT))),
-        ("you used the variance 2 / n_in as the std: take its square root, sigma = np.sqrt(2 / n_in)", 2 / N_IN),
+        ("you used the variance 2 / n_in as the std: sigma is its square root (eq. 11)", 2 / N_IN),
         ("that is a uniform draw on [-sqrt(2 / n_in), sqrt(2 / n_in)], whose std is sqrt(2 / n_in) / sqrt(3): "
          "draw from a normal, sigma * rng.standard_normal", np.sqrt(2 / N_IN / 3)),
     ])

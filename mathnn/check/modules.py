@@ -176,7 +176,7 @@ def _check_calls(log, modules):
     order = [index for index, _, _ in log]
     if order[:1] == [0] and len(modules) > 1:
         raise _Fail("you went through the modules in forward order: the backward pass runs them in reverse, the last "
-                    "module first (for module in reversed(modules): ...)")
+                    "module first«: for module in reversed(modules): ...»")
     for index in range(len(modules)):
         if order.count(index) > 1:
             raise _Fail(f"{names[index]}'s backward ran {order.count(index)} times: run every module's backward once")

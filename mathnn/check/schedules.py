@@ -71,10 +71,11 @@ def step_schedule(c, fn):
              lr * drop ** (e / every)),
             (f"{where}: it drops one epoch early: epochs count from 0, so epoch // every, not (epoch + 1) // every",
              lr * drop ** ((e + 1) // every)),
-            (f"{where}: it drops by drop every epoch: divide the epoch by every, drop ** (epoch // every)",
+            (f"{where}: it drops by drop every epoch: count whole periods of `every` epochs«, drop ** (epoch // every)»",
              lr * drop ** e),
-            (f"{where}: you swapped drop and every: schedule(epoch) = lr * drop ** (epoch // every)",
+            (f"{where}: you swapped drop and every: drop is the factor, every the period in epochs",
              lr * every ** (e // drop)),
-            (f"{where}: it subtracts instead of multiplying: lr * drop ** (epoch // every)",
+            (f"{where}: it subtracts instead of multiplying: every `every` epochs the rate is multiplied by drop",
              lr - drop * (e // every)),
-        ], otherwise=f"{where}: lr * drop ** (epoch // every), epochs from 0")
+        ], otherwise=f"{where}: the rate is lr, multiplied by drop once every `every` epochs, epochs counted from 0"
+                     f"«: lr * drop ** (epoch // every)»")

@@ -1,0 +1,113 @@
+"""The regression corpus (tests/checker_corpus.py) against mathnn.check: no wrong answer accepted, no valid one
+refused, no checker raises, every hint names its mistake, and a first hint never gives away the solution's line."""
+
+import json
+import re
+from pathlib import Path
+
+import checker_corpus as corpus
+import numpy as np
+import pytest
+
+from mathnn import check
+from mathnn.check import core
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+PARTS = [name for name in check.__all__ if name != "progress"]
+
+
+@pytest.fixture(autouse=True)
+def short_time_limits(monkeypatch):
+    """The corpus's endless loops: stopped after 1 s (2 s for the training checker) instead of the usual limits."""
+    for name in PARTS:
+        monkeypatch.setattr(getattr(check, name), "time_limit", 2.0 if name == "sgd_epoch" else 1.0)
+
+
+def _run(part, fn, capsys, repeat=False):
+    checker = getattr(check, part)
+    fn = checker.fallback if fn is corpus.FALLBACK else fn
+    core._FAILED[(part, getattr(fn, "__name__", None))] = int(repeat)
+    result = checker(fn)
+    return checker, fn, result, capsys.readouterr().out
+
+
+def test_the_corpus_covers_every_checker():
+    wrong = {part: sum(p == part for p, *_ in corpus.WRONG) for part in PARTS}
+    right = {part: sum(p == part for p, *_ in corpus.VALID) for part in PARTS}
+    assert min(wrong.values()) >= 5 and min(right.values()) >= 2, (wrong, right)
+    assert len(corpus.WRONG) >= 40 + 20 and len(corpus.VALID) >= 40
+
+
+@pytest.mark.parametrize("part, label, fn, phrase", corpus.WRONG, ids=[f"{p}: {label}" for p, label, *_ in corpus.WRONG])
+def test_no_wrong_answer_passes(part, label, fn, phrase, capsys):
+    checker, fn, result, out = _run(part, fn, capsys)
+    assert result is checker.fallback and not out.startswith("✓"), out
+    assert out.startswith((f"✗ {part}: ", f"○ {part}: this is mathnn's")), out
+    if phrase:
+        assert phrase in out, out
+    assert "«" not in out and "»" not in out, out
+
+
+@pytest.mark.parametrize("part, label, fn", corpus.VALID, ids=[f"{p}: {label}" for p, label, _ in corpus.VALID])
+def test_no_valid_answer_is_refused(part, label, fn, capsys):
+    _, _, result, out = _run(part, fn, capsys)
+    assert result is fn and out.startswith(f"✓ {part}: all "), out
+
+
+# ----------------------------------------------------------------------------- hints teach before they tell
+
+def _solution_lines():
+    """The code lines of the complete lessons' stubs (between ### BEGIN / END SOLUTION inside a def), normalized."""
+    lines = set()
+    for notebook in sorted(NOTEBOOKS.glob("[01]*.ipynb")):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            source = "".join(cell["source"])
+            for block in re.findall(r"\n([ \t]+)### BEGIN SOLUTION\n(.*?)\n[ \t]+### END SOLUTION", source, re.S):
+                for line in block[1].splitlines():
+                    code = line.split("  #")[0].strip()
+                    expression = re.split(r"^return |^[\w\[\]\"'.,+ ]+?[-+*/]?=(?!=)", code)[-1]
+                    for text in (code, expression):
+                        text = _normal(text)
+                        if len(text) >= 8 and re.search(r"[^\w.]", text):  # an expression, not a bare name
+                            lines.add(text)
+    return lines
+
+
+def _normal(text):
+    return re.sub(r"\s+", "", text).replace("'", '"')
+
+
+SOLUTION_LINES = _solution_lines()
+
+
+def test_the_solution_lines_are_found():
+    assert {_normal("np.maximum(Z, 0)"), _normal("dA1 * (Z1 > 0)"), _normal("(rng.random(A.shape) < keep) / keep"),
+            _normal("dZ2.sum(axis=1, keepdims=True)")} <= SOLUTION_LINES
+
+
+@pytest.mark.parametrize("part, label, fn, phrase", corpus.WRONG, ids=[f"{p}: {label}" for p, label, *_ in corpus.WRONG])
+def test_a_first_hint_names_the_idea_without_the_solutions_line(part, label, fn, phrase, capsys):
+    _, _, _, first = _run(part, fn, capsys)
+    given = [line for line in SOLUTION_LINES if line in _normal(first)]
+    assert not given, (first, given)
+
+
+def test_a_repeated_failure_shows_the_code(capsys):
+    def relu(Z):
+        return np.max(Z, 0)
+
+    first = _run("relu", relu, capsys)[3]
+    assert "elementwise maximum (eq. 2)" in first and "np.maximum" not in first, first
+    assert "a second ✗ shows the code" in first
+    check.relu(relu)  # the same function fails again
+    again = capsys.readouterr().out
+    assert "np.maximum(Z, 0)" in again and "second ✗" not in again, again
+
+
+def test_hint_forms():
+    assert core.hint_forms("do it (eq. 2)«: np.maximum(Z, 0)»") == (
+        "do it (eq. 2) (check again after a fix: a second ✗ shows the code)", "do it (eq. 2): np.maximum(Z, 0)")
+    assert core.hint_forms("plain") == ("plain", "plain")
+
+
+
