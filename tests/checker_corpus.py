@@ -951,8 +951,8 @@ for _part, _sigma, _wrongs in (
         0, s(n_in, n_out), size=(n_out, n_in)))(_sigma)))
     VALID.append((_part, "sigma * rng.standard_normal", (lambda s: lambda n_in, n_out, rng: s(n_in, n_out) *
                                                          rng.standard_normal((n_out, n_in)))(_sigma)))
-    VALID.append((_part, "float32, as mn.init_params", (lambda s: lambda n_in, n_out, rng: (s(n_in, n_out) *
-                                                        rng.standard_normal((n_out, n_in))).astype(np.float32))(_sigma)))
+    VALID.append((_part, "float32, as mn.init_params", (lambda s: lambda n_in, n_out, rng: (
+        s(n_in, n_out) * rng.standard_normal((n_out, n_in))).astype(np.float32))(_sigma)))
 
 
 @wrong("he_init", "calls mn.init_params", "you called mn.init_params")
@@ -970,8 +970,8 @@ for _label, _f in (("starts one epoch late", lambda lr, n, e: lr * (1 + np.cos(n
                    ("no / 2", lambda lr, n, e: lr * (1 + np.cos(np.pi * e / n))),
                    ("lr hard-coded 0.1", lambda lr, n, e: 0.1 * (1 + np.cos(np.pi * e / n)) / 2),
                    ("num_epochs hard-coded 10", lambda lr, n, e: lr * (1 + np.cos(np.pi * e / 10)) / 2)):
-    WRONG.append(("cosine_schedule", _label, (lambda f: lambda lr, num_epochs: lambda epoch: f(lr, num_epochs, epoch))(_f),
-                  None))
+    WRONG.append(("cosine_schedule", _label,
+                  (lambda f: lambda lr, num_epochs: lambda epoch: f(lr, num_epochs, epoch))(_f), None))
 WRONG.append(("cosine_schedule", "returns the list of values", lambda lr, num_epochs: [
     lr * (1 + np.cos(np.pi * e / num_epochs)) / 2 for e in range(num_epochs)], "not a function"))
 

@@ -10,7 +10,6 @@ from check_helpers import assert_hint, assert_passes, copy_of, verdict
 
 import mathnn as mn
 from mathnn import check
-from mathnn.check import core
 
 # ----------------------------------------------------------------------------- linear_module
 

@@ -14,6 +14,7 @@ from mathnn.check import core
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PARTS = [name for name in check.__all__ if name != "progress"]
+WRONG_IDS = [f"{part}: {label}" for part, label, *_ in corpus.WRONG]
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +39,7 @@ def test_the_corpus_covers_every_checker():
     assert len(corpus.WRONG) >= 40 + 20 and len(corpus.VALID) >= 40
 
 
-@pytest.mark.parametrize("part, label, fn, phrase", corpus.WRONG, ids=[f"{p}: {label}" for p, label, *_ in corpus.WRONG])
+@pytest.mark.parametrize("part, label, fn, phrase", corpus.WRONG, ids=WRONG_IDS)
 def test_no_wrong_answer_passes(part, label, fn, phrase, capsys):
     checker, fn, result, out = _run(part, fn, capsys)
     assert result is checker.fallback and not out.startswith("✓"), out
@@ -85,7 +86,7 @@ def test_the_solution_lines_are_found():
             _normal("dZ2.sum(axis=1, keepdims=True)")} <= SOLUTION_LINES
 
 
-@pytest.mark.parametrize("part, label, fn, phrase", corpus.WRONG, ids=[f"{p}: {label}" for p, label, *_ in corpus.WRONG])
+@pytest.mark.parametrize("part, label, fn, phrase", corpus.WRONG, ids=WRONG_IDS)
 def test_a_first_hint_names_the_idea_without_the_solutions_line(part, label, fn, phrase, capsys):
     _, _, _, first = _run(part, fn, capsys)
     given = [line for line in SOLUTION_LINES if line in _normal(first)]

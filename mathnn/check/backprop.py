@@ -47,14 +47,16 @@ def backward(c, fn):
         ("did you forget the ReLU mask (Z1 > 0)? (eq. 9)«: dZ1 = dA1 * (Z1 > 0)»", dA1),
         ("you multiplied by Z1 itself; ReLU's derivative is the 0/1 mask (Z1 > 0) (eq. 9)", dA1 * Z1),
         ("you multiplied by the activation A1; ReLU's derivative is the 0/1 mask (Z1 > 0) (eq. 9)", dA1 * A1),
-        ("did you use W2 without the transpose? The way back goes through W2's transpose (eq. 8)", (W2 @ dZ2) * (Z1 > 0)),
+        ("did you use W2 without the transpose? The way back goes through W2's transpose (eq. 8)",
+         (W2 @ dZ2) * (Z1 > 0)),
     ]
     forgot_Y = "is wrong: did you forget '- Y'? (eq. 5')«: dZ2 = (A2 - Y) / m»"
     mistakes = {
         "dZ2": [(forgot_Y, A2 / m)],
         "dW2": [("uses Z1; it should use the activation A1, after the ReLU (eq. 6)«: dW2 = dZ2 @ A1.T»",
                  dZ2 @ Z1.T),  # (10, m) @ (m, 10) -> (10, 10): Z1 where A1 belongs
-                ("is transposed: it must have W2's shape, (10, m) times (m, 10) (eq. 6)«: dW2 = dZ2 @ A1.T»", (dZ2 @ A1.T).T),
+                ("is transposed: it must have W2's shape, (10, m) times (m, 10) (eq. 6)«: dW2 = dZ2 @ A1.T»",
+                 (dZ2 @ A1.T).T),
                 (forgot_Y, A2 @ A1.T / m)],  # (10, m) @ (m, 10) -> (10, 10): dZ2 without '- Y'
         "db2": [],
         "dA1": [("is W2 @ dZ2: the way back goes through the transpose of W2 (eq. 8)«: dA1 = W2.T @ dZ2»", W2 @ dZ2)],
@@ -88,7 +90,8 @@ def _gradient_hint(key, got, right, m, mistakes):
         if key.startswith("db"):
             dZ = "dZ" + key[-1]
             shape_hints = {
-                (n, m): f"has shape ({n}, m): sum {dZ} over the batch axis, axis 1 (eq. 7)«: {dZ}.sum(axis=1, keepdims=True)»",
+                (n, m): f"has shape ({n}, m): sum {dZ} over the batch axis, axis 1 (eq. 7)"
+                        f"«: {dZ}.sum(axis=1, keepdims=True)»",
                 (n,): f"has shape ({n},): keep it a column like {name} ({n}, 1) — sum with keepdims=True",
                 (1, m): "has shape (1, m): you summed over axis=0 (the units); sum over axis=1 (the examples)",
                 (m,): "has shape (m,): you summed over axis=0 (the units); sum over axis=1 (the examples), "
@@ -96,7 +99,8 @@ def _gradient_hint(key, got, right, m, mistakes):
             }
         elif key[1] == "W":
             shape_hints = {right.shape[::-1]: f"has shape {right.shape[::-1]}, the transpose of {name}'s: "
-                                              f"d{name} has {name}'s shape {right.shape} (eq. 6)«: d{name} = dZ @ A_prev.T»"}
+                                              f"d{name} has {name}'s shape {right.shape} (eq. 6)"
+                                              f"«: d{name} = dZ @ A_prev.T»"}
         else:
             shape_hints = {}
         return f"{key} " + shape_hints.get(got.shape, f"has shape {got.shape}; expected {right.shape}, "
@@ -158,7 +162,8 @@ def numerical_gradient(c, fn):
              "(f(x + h) - f(x - h)) / (2h), is off by only O(h^2) (eq. 10)", g + step * x + step**2 / 3),
             ("you used the backward difference (f(x) - f(x - h)) / h, whose error is O(h); the centred one, "
              "(f(x + h) - f(x - h)) / (2h), is off by only O(h^2) (eq. 10)", g - step * x + step**2 / 3),
-            ("your gradient is twice too large: divide by 2h — mind the parentheses: / 2 * h multiplies by h", 2 * right),
+            ("your gradient is twice too large: divide by 2h — mind the parentheses: / 2 * h multiplies by h",
+             2 * right),
             ("your gradient is h^2 times too small: / 2 * h divides by 2 and then multiplies by h; "
              "put 2h in parentheses", right * step**2),
             ("every entry of your gradient is the same, the sum of all partial derivatives: you nudged all of x "

@@ -180,7 +180,7 @@ def _mathnns(fn, check):
 
 def _filled(cell):
     try:
-        cell.cell_contents
+        cell.cell_contents  # noqa: B018 (reading it is the test)
     except ValueError:  # an empty cell
         return False
     return True

@@ -35,7 +35,8 @@ def one_hot(c, fn):
     whole_rows[y, :] = 1
     bad = int(np.argmax(np.any(Y != right, axis=0)))  # first wrong column, for the hint
     c.compare(Y, right, [
-        ("your output is all zeros: set a 1 in row y[j] of every column j«: Y[y, np.arange(m)] = 1»", np.zeros((10, m))),
+        ("your output is all zeros: set a 1 in row y[j] of every column j«: Y[y, np.arange(m)] = 1»",
+         np.zeros((10, m))),
         ("some columns have more than one 1: Y[y, :] = 1 sets whole rows; set one entry per column with "
          "one index per column: the labels together with the column numbers«, Y[y, np.arange(m)] = 1»", whole_rows),
     ], otherwise=f"column {bad} (label y[{bad}] = {y[bad]}) should be 1 in row {y[bad]} and 0 elsewhere; "

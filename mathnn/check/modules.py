@@ -93,7 +93,8 @@ def _linear(c, cls, n_in, n_out):
             mistakes.append(("self.dW adds up over backward calls (self.dW += ...): a mathnn module keeps the gradient "
                              "of the last backward (self.dW = ...). PyTorch adds up, which is why it needs zero_grad "
                              "(section 4)", right_dW + first_dW))
-        c.compare(dW, right_dW, mistakes, rtol=1e-5, otherwise=f"self.dW is wrong after the {run} backward: dZ times A_prev's "
+        c.compare(dW, right_dW, mistakes, rtol=1e-5,
+                  otherwise=f"self.dW is wrong after the {run} backward: dZ times A_prev's "
                                                     f"transpose (eq. 6)")
         first_dW = right_dW
         c.require_shape(db, (n_out, 1), {

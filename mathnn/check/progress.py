@@ -23,6 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
+try:
+    import fcntl as _fcntl  # Linux, macOS
+except ImportError:  # Windows: the portable lock file below
+    _fcntl = None
+
 STATES = ("passed", "wrong", "not written")
 _WARNED = set()  # the warnings already printed in this kernel: each once
 
@@ -47,7 +52,7 @@ def record(lesson, part, state, hint=None):
     if state not in STATES:
         raise ValueError(f"record: state must be one of {STATES}, not {state!r}")
     entry = {"lesson": int(lesson), "part": str(part), "state": state, "hint": hint,
-             "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+             "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     _save(entry)
     return entry
 
@@ -62,7 +67,7 @@ def load():
 
 def failures(part):
     """How many times in a row ``part`` was recorded wrong (0 after a pass, or if never recorded)."""
-    return load().get(part, {}).get("failures", 0)
+    return _read(path(), quiet=True)[0].get(part, {}).get("failures", 0)
 
 
 def _save(entry):
@@ -85,13 +90,18 @@ def _save(entry):
         _warn(f"mathnn: your progress was not saved ({file}: {e.strerror or e}); the checker works as before")
 
 
-def _read(file):
-    """(parts, ok): ok is False when the file exists but cannot be read (then parts is {})."""
+def _read(file, quiet=False):
+    """(parts, ok): ok is False when the file exists but cannot be read (then parts is {}).
+
+    quiet: no warning, and a corrupt file is left where it is (for a look that saves nothing).
+    """
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}, True
     except (OSError, UnicodeDecodeError) as e:
+        if quiet:
+            return {}, False
         _warn(f"mathnn: cannot read your progress file {file} ({getattr(e, 'strerror', None) or e}); "
               f"progress is not saved until it is readable")
         return {}, False
@@ -101,6 +111,8 @@ def _read(file):
             raise ValueError("not a mathnn progress file")
         return parts, True
     except (ValueError, KeyError, TypeError) as e:
+        if quiet:
+            return {}, False
         aside = file.with_name(file.name + ".corrupt")
         with contextlib.suppress(OSError):
             os.replace(file, aside)
@@ -127,24 +139,21 @@ def _write(file, data):
 
 
 @contextlib.contextmanager
-def _lock(file, wait=5.0):
+def _lock(file, wait=5.0, stale=30.0):
     """Hold an exclusive lock on ``file.lock`` while reading, merging and writing file.
 
     fcntl.flock where there is fcntl (Linux, macOS); elsewhere a lock file created exclusively
-    (os.O_EXCL), taken over if older than ``wait`` seconds (a kernel that died holding it).
+    (os.O_EXCL), waited for up to ``wait`` seconds, taken over if older than ``stale`` seconds (a kernel
+    that died holding it).
     """
     lock = file.with_name(file.name + ".lock")
-    try:
-        import fcntl
-    except ImportError:
-        fcntl = None
-    if fcntl is not None:
+    if _fcntl is not None:
         with open(lock, "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
+            _fcntl.flock(f, _fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+                _fcntl.flock(f, _fcntl.LOCK_UN)
         return
     deadline = time.monotonic() + wait
     while True:
@@ -153,7 +162,7 @@ def _lock(file, wait=5.0):
             break
         except FileExistsError:
             with contextlib.suppress(OSError):
-                if time.time() - lock.stat().st_mtime > wait:
+                if time.time() - lock.stat().st_mtime > stale:
                     os.unlink(lock)  # left behind by a kernel that died holding it
                     continue
             if time.monotonic() > deadline:

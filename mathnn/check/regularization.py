@@ -113,14 +113,14 @@ def dropout_forward(c, fn):
     share = kept.mean()
     c.require(abs(share - (1 - keep)) > 0.02 or abs(share - keep) < 0.02,
               f"you kept {share:.0%} of the entries with keep = {keep}: keep is the probability of KEEPING a unit "
-              f"(rng.random(A.shape) < keep), not of dropping it")
+              f"«(rng.random(A.shape) < keep)», not of dropping it")
     c.require(abs(share - keep) < 0.02, f"you kept {share:.1%} of the entries with keep = {keep}; expected about "
                                         f"{keep:.0%}: keep each entry with probability keep, independently")
-    for other_keep in (0.5, 0.9):  # the share kept follows keep
-        share_other = np.mean(_tuple(c, c.call(fn, A, other_keep, np.random.default_rng(3), keep=("A",), fix=fix))[1] != 0)
-        c.require(abs(share_other - other_keep) < 0.02, f"with keep = {other_keep} you kept {share_other:.1%} of the entries; "
-                                                  f"expected about {other_keep:.0%}: keep is the probability of keeping "
-                                                  f"each entry (use the keep argument)")
+    for other in (0.5, 0.9):  # the share kept follows keep
+        share_other = np.mean(_tuple(c, c.call(fn, A, other, np.random.default_rng(3), keep=("A",), fix=fix))[1] != 0)
+        c.require(abs(share_other - other) < 0.02, f"with keep = {other} you kept {share_other:.1%} of the entries; "
+                                                   f"expected about {other:.0%}: keep is the probability of keeping "
+                                                   f"each entry (use the keep argument)")
     values = np.unique(M[kept])
     c.require(not np.allclose(values, 1.0), (
         "your kept entries are not scaled: inverted dropout divides them by keep (the mask holds 1/keep, not 1), "

@@ -71,7 +71,8 @@ def step_schedule(c, fn):
              lr * drop ** (e / every)),
             (f"{where}: it drops one epoch early: epochs count from 0, so epoch // every, not (epoch + 1) // every",
              lr * drop ** ((e + 1) // every)),
-            (f"{where}: it drops by drop every epoch: count whole periods of `every` epochs«, drop ** (epoch // every)»",
+            (f"{where}: it drops by drop every epoch: count whole periods of `every` epochs"
+             f"«, drop ** (epoch // every)»",
              lr * drop ** e),
             (f"{where}: you swapped drop and every: drop is the factor, every the period in epochs",
              lr * every ** (e // drop)),

@@ -60,7 +60,8 @@ def _one_step(c, fn, params, grads, lr):
     if stale and len(stale) < len(params):
         c.require(False, f"{', '.join(f'params[{key!r}]' for key in stale)} did not change: update every "
                          f"parameter (loop over params.items())")
-    zipped = {key: before[key] - lr * g for key, g in zip(before, grads_before.values()) if g.shape == before[key].shape}
+    zipped = {key: before[key] - lr * g for key, g in zip(before, grads_before.values())
+              if g.shape == before[key].shape}  # what a step matching the dicts by position gives
     if len(zipped) == len(before) and all(_close(arrays[key], zipped[key]) for key in params):
         c.require(False, by_position)
     for key in params:
