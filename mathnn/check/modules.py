@@ -150,7 +150,7 @@ def sequential_backward(c, fn):
     modules = [_Watched(i, module, log) for i, module in enumerate(real)]
     given = list(modules)
     try:
-        dX = c.call(fn, given, dout.copy())
+        dX = c.call(fn, given, dout, keep=("", "dout"), fix="compute new arrays, and leave dout as it is")
     except _Fail:
         _check_calls(log, modules)  # a wrong order usually ends in a shape error: name the order instead
         raise

@@ -35,7 +35,8 @@ def _problem():
     """A small params dict and three gradient dicts: ({"W1" (3, 4), "b1" (3, 1)}, [{"dW1", "db1"}] * 3)."""
     rng = np.random.default_rng(0)
     params = {"W1": rng.standard_normal((3, 4)), "b1": rng.standard_normal((3, 1))}
-    steps = [{"d" + key: 0.01 * rng.standard_normal(p.shape) for key, p in params.items()} for _ in range(3)]
+    steps = [{"d" + key: 0.01 * rng.standard_normal(p.shape) for key, p in reversed(params.items())}  # another order
+             for _ in range(3)]
     return params, steps
 
 
