@@ -269,3 +269,24 @@ def test_a_right_function_under_the_limit_and_the_timer_left_as_it_was(monkeypat
     assert check.relu(relu_right) is relu_right
     assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert check.sgd_epoch.time_limit > check.relu.time_limit >= 1
+
+
+def test_strict_mode_refuses_a_wrapper_but_not_mathnns_own(monkeypatch, capsys):
+    import mathnn as mn
+
+    def relu(Z):
+        return mn.relu_forward(Z)[0]
+
+    monkeypatch.setenv("MATHNN_CHECK_STRICT", "1")
+    with pytest.raises(AssertionError, match="check.relu: relu did not pass"):
+        check.relu(relu)
+    assert check.relu(check.relu.fallback) is check.relu.fallback  # a lesson going on after an earlier ✗
+
+
+def test_a_progress_file_problem_never_fails_the_checker(monkeypatch, capsys):
+    def broken(*args):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(progress, "record", broken)
+    assert check.relu(learners(relu_right, "relu")) is not check.relu.fallback
+    assert "your progress was not saved (RuntimeError: disk on fire)" in capsys.readouterr().err
