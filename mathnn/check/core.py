@@ -140,8 +140,8 @@ def _shown(hint, repeat):
     """The hint as shown: on a first failure without its «code» parts (and saying so), on a repeat with them."""
     if repeat or "«" not in hint:
         return hint.replace("«", "").replace("»", "")
-    idea = re.sub(r"«[^»]*»", "", hint)
-    idea = re.sub(r"\s+([,.;:)])", r"\1", re.sub(r"\(\s+", "(", re.sub(r" {2,}", " ", idea))).strip(" :;,")
+    idea = re.sub(r"\s*«[^»]*»\s*(?=[,.;:)]|$)", "", hint)  # code left out before punctuation: no space left
+    idea = re.sub(r" {2,}", " ", re.sub(r"«[^»]*»", "", idea)).strip(" :;,")
     return f"{idea} (check again after a fix: a second ✗ shows the code)"
 
 

@@ -38,7 +38,7 @@ def one_hot(c, fn):
         ("your output is all zeros: set a 1 in row y[j] of every column j«: Y[y, np.arange(m)] = 1»",
          np.zeros((10, m))),
         ("some columns have more than one 1: Y[y, :] = 1 sets whole rows; set one entry per column with "
-         "one index per column: the labels together with the column numbers«, Y[y, np.arange(m)] = 1»", whole_rows),
+         "the labels together with the column numbers as the index«: Y[y, np.arange(m)] = 1»", whole_rows),
     ], otherwise=f"column {bad} (label y[{bad}] = {y[bad]}) should be 1 in row {y[bad]} and 0 elsewhere; "
                  f"yours is {_fmt(Y[:, bad])}")
     c.require(np.asarray(out).dtype.kind in "iuf",
