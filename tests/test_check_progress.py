@@ -290,3 +290,32 @@ def test_a_progress_file_problem_never_fails_the_checker(monkeypatch, capsys):
     monkeypatch.setattr(progress, "record", broken)
     assert check.relu(learners(relu_right, "relu")) is not check.relu.fallback
     assert "your progress was not saved (RuntimeError: disk on fire)" in capsys.readouterr().err
+
+
+def test_the_time_limit_and_progress_in_a_jupyter_kernel(tmp_path):
+    """In a real kernel (the notebook's code runs in its main thread): endless loops stopped, the verdict recorded."""
+    from jupyter_client.manager import start_new_kernel
+
+    code = (
+        "import time, numpy as np\nfrom mathnn import check\ncheck.relu.time_limit = 1\n"
+        "def relu(Z):\n    while True:\n        pass\n"
+        "t = time.monotonic(); assert check.relu(relu) is check.relu.fallback; print('loop', time.monotonic() - t)\n"
+        "def relu(Z):\n    time.sleep(1000)\n"
+        "t = time.monotonic(); assert check.relu(relu) is check.relu.fallback; print('sleep', time.monotonic() - t)\n"
+        "def relu(Z):\n    return np.maximum(Z, 0)\n"
+        "relu = check.relu(relu)\ncheck.progress()\n")
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=dict(os.environ))
+    outputs = []
+    try:
+        reply = kc.execute_interactive(code, timeout=120, output_hook=lambda msg: outputs.append(msg))
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    text = "".join(msg["content"].get("text", "") for msg in outputs if msg["msg_type"] == "stream")
+    assert text.count("your function ran for more than 1 s — an endless loop?") == 2, text
+    seconds = [float(value) for value in re.findall(r"^(?:loop|sleep) ([\d.]+)$", text, re.M)]
+    assert len(seconds) == 2 and max(seconds) < 5, text
+    assert re.search(r"^  relu +passed +last passed ", text, re.M), text
+    assert parts()["relu"]["last"]["state"] == "passed"
+
