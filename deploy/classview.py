@@ -140,6 +140,12 @@ class Base(HubOAuthenticated, RequestHandler):
     def verdicts(self):
         return self.settings["verdicts"]
 
+    def write_error(self, status_code, **kwargs):
+        """The reason in words (tornado's page says only "403: Forbidden"), as JSON: {"error": ...}."""
+        error = kwargs.get("exc_info", (None, None))[1]
+        message = getattr(error, "log_message", None) or self._reason
+        self.finish({"error": f"{status_code}: {message}"})
+
     def reader(self):
         """The user, if they may read the class; else 403 (401 / the hub's login when not logged in)."""
         user = self.get_current_user()
