@@ -419,10 +419,16 @@ def test_no_news_prompt(learners, hub):
     """deploy/lab-settings/overrides.json: JupyterLab never asks a learner about "Jupyter news"."""
     learner = LEARNERS[0]
     page = learners[learner][0].page
-    setting = page.evaluate("""async url => { const r = await fetch(url); return [r.status, await r.text()]; }""",
+    setting = page.evaluate("""async url => {  // as JupyterLab asks: with the _xsrf cookie in a header
+        const xsrf = decodeURIComponent((document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '');
+        const r = await fetch(url, {headers: {'X-XSRFToken': xsrf}});
+        return [r.status, await r.text()];
+    }""",
                             f"/user/{learner}/lab/api/settings/@jupyterlab/apputils-extension:notification")
     status, body = setting
     assert status == 200, setting
-    setting = json.loads(body)["composite"]
-    assert setting["fetchNews"] == "false" and setting["checkForUpdates"] is False, setting
+    plugin = json.loads(body)  # the server applies the overrides to the schema's defaults
+    defaults = {key: spec.get("default") for key, spec in plugin["schema"]["properties"].items()}
+    assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
+    assert "fetchNews" not in plugin["settings"], "a setting of the learner's own would hide the hub's default"
     assert not page.locator(".jp-toast-message", has_text=re.compile("news", re.I)).count()
