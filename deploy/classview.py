@@ -25,6 +25,7 @@ the hints shown most often.
 import json
 import os
 import re
+import signal
 import sqlite3
 import sys
 from datetime import datetime
@@ -35,7 +36,7 @@ from urllib.parse import urlparse
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado.httpserver import HTTPServer
-from tornado.ioloop import IOLoop
+from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.web import Application, HTTPError, RequestHandler, authenticated
 
 READ_SCOPE = "custom:mathnn-class:read"
@@ -243,7 +244,13 @@ def main():
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     app = make_app(Verdicts(db), os.environ["JUPYTERHUB_SERVICE_PREFIX"])
     HTTPServer(app, max_body_size=64 * 1024).listen(url.port, url.hostname)
-    IOLoop.current().start()
+    loop = IOLoop.current()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # the hub stops its services with these (SIGINT first), and
+        # a hub started in the background would hand it SIGINT ignored: stop at once, whichever comes
+        signal.signal(signum, lambda *_: loop.add_callback_from_signal(loop.stop))
+    hub = os.getppid()  # a hub that was killed (kill -9) cannot stop its service: then stop by ourselves
+    PeriodicCallback(lambda: os.getppid() == hub or loop.stop(), 2000).start()
+    loop.start()
 
 
 if __name__ == "__main__":
