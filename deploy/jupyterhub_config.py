@@ -17,14 +17,16 @@ What it sets up, as a real hub would:
   repository MATHNN_CLASS_REPO (default MATHNN_HUB_DIR/mathnn-class, made by deploy/class_repo.py), which
   clones it into ~/mathnn-class on the first visit and merges updates later, keeping the learner's edits;
 - every kernel reads MNIST from the one shared folder MATHNN_DATA (an absolute path; prepared once, read
-  only, see docs/teaching.md), and runs its BLAS on one thread.
-
+  only, see docs/teaching.md), and runs its BLAS on one thread;
 - the class view (deploy/classview.py), a service of this hub: every checker verdict of a learner's kernel
   goes there (mathnn/classroom.py), and the instructors (MATHNN_HUB_INSTRUCTORS, default "instructor", in the
-  group "instructors") read it at /services/classview/; learners get 403 there.
+  group "instructors") read it at /services/classview/; learners get 403 there;
+- JupyterLab's defaults for the class (deploy/lab-settings/overrides.json: no "Jupyter news?" prompt), and
+  each learner's memory in the status bar (jupyter-resource-usage, installed with the hub extra).
 
 The hub's own state (its sqlite database, cookie secret, the proxy's pid file, the class view's verdicts) and
-the homes live in MATHNN_HUB_DIR (default build/hub), private to the user who runs the hub (0700 / 0600).
+the homes live in MATHNN_HUB_DIR (default build/hub; make hub: build/hub/port-HUB_PORT), private to the user
+who runs the hub (0700 / 0600). Run as root, every learner's server runs as root: the hub says so at its start.
 Ports: MATHNN_HUB_PORT (make hub's HUB_PORT, default 8000) is the public one; the hub's API takes the next
 (+1), the proxy's API +2, the class view +3: so `make hub HUB_PORT=18000` runs beside a hub on 8000. A port
 in use stops the start with a message that names it.
