@@ -280,7 +280,7 @@ def test_the_learner_runtime_runs_the_learner_edition(tmp_path):
     Slow: a venv with JupyterLab and PyTorch (1-2 min from a local wheel cache), then the lessons
     (MATHNN_IMAGE_LESSONS, default "01 09": the forward pass and the PyTorch bridge, the lessons that need
     the most of the runtime: widgets and torch; "00 01 02 03 04 05 06 07 08 09 10" for all, several more
-    minutes). Lessons 00, 01, 04 and 09 took 6.5 min in all on a busy 2-core machine.
+    minutes). On a busy 2-core machine: 2.5 min with the default lessons (6.5 min for 00, 01, 04, 09).
     download.pytorch.org is not reachable here: the install leaves out the --extra-index-url line (and uses the
     machine's index, whose torch is the CPU build). Python is this one, not runtime.txt's (checked above).
     """
