@@ -88,18 +88,21 @@ HUB_PORT ?= 8000
 HUB_MNIST_SOURCE = $(or $(MATHNN_DATA),$(abspath data))
 
 # JupyterHub for a local trial (deploy/jupyterhub_config.py, docs/teaching.md), in the foreground on
-# http://127.0.0.1:$(HUB_PORT): learners learner1..3, the password printed in the log (or MATHNN_HUB_PASSWORD).
+# http://127.0.0.1:$(HUB_PORT): learners learner1..3 and the instructor "instructor" (who reads the class view at
+# /services/classview/), the password printed in the log (or MATHNN_HUB_PASSWORD). It takes the ports HUB_PORT to
+# HUB_PORT+3 (public, hub API, proxy API, class view) and keeps its state (database, homes, verdicts) in
+# $(HUB_DIR)/port-$(HUB_PORT): `make hub HUB_PORT=18000` runs beside a hub on 8000.
 # Its shared MNIST folder $(HUB_DIR)/mnist links to the .gz files of MATHNN_DATA or data/ (downloaded if there
 # are none) and holds the decompressed copies every kernel maps (then read-only). Ctrl+C stops the hub and its servers.
 hub: $(STAMP)
 	mkdir -p $(HUB_DIR)/mnist && chmod u+w $(HUB_DIR)/mnist
 	for gz in $(wildcard $(HUB_MNIST_SOURCE)/*-ubyte.gz); do ln -sf $$gz $(HUB_DIR)/mnist/; done
-	$(BIN)/python -m mathnn data prepare $(HUB_DIR)/mnist
+	$(BIN)/python -m mathnn data prepare $(abspath $(HUB_DIR))/mnist
 	chmod -R a-w $(HUB_DIR)/mnist  # read-only, as a class's shared folder is
 	GIT_AUTHOR_NAME=mathnn GIT_AUTHOR_EMAIL=mathnn@localhost GIT_COMMITTER_NAME=mathnn \
 		GIT_COMMITTER_EMAIL=mathnn@localhost $(BIN)/python deploy/class_repo.py $(HUB_DIR)/mathnn-class
-	MATHNN_HUB_DIR=$(abspath $(HUB_DIR)) MATHNN_DATA=$(abspath $(HUB_DIR))/mnist $(BIN)/jupyterhub \
-		-f deploy/jupyterhub_config.py --JupyterHub.bind_url=http://127.0.0.1:$(HUB_PORT)
+	MATHNN_HUB_DIR=$(abspath $(HUB_DIR))/port-$(HUB_PORT) MATHNN_CLASS_REPO=$(abspath $(HUB_DIR))/mathnn-class \
+		MATHNN_DATA=$(abspath $(HUB_DIR))/mnist MATHNN_HUB_PORT=$(HUB_PORT) $(BIN)/jupyterhub -f deploy/jupyterhub_config.py
 
 bench: $(STAMP)
 	$(BIN)/python -m mathnn bench

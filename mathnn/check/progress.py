@@ -5,8 +5,9 @@ Every verdict passes through :func:`record`, which builds one entry
     {"lesson": 1, "part": "relu", "state": "passed" | "wrong" | "not written",
      "hint": the hint shown (None for a pass), "time": "2026-12-07T03:40:00Z" (UTC, ISO 8601)}
 
-and saves it in the progress file: ``$MATHNN_PROGRESS`` if set, else ``progress.json`` in the
-user's data folder (``$XDG_DATA_HOME/mathnn``, by default ``~/.local/share/mathnn``; on Windows
+saves it in the progress file and, on a JupyterHub that runs the class view, sends it there too
+(:mod:`mathnn.classroom`; nowhere else). The progress file is ``$MATHNN_PROGRESS`` if set, else
+``progress.json`` in the user's data folder (``$XDG_DATA_HOME/mathnn``, by default ``~/.local/share/mathnn``; on Windows
 ``%APPDATA%\\mathnn``). The file holds, per part, its last entry, when it last passed and how
 many times in a row it failed since (the checkers show the code in a hint only from the second
 failure on). It is read, merged and written under a lock, and replaced atomically, so several
@@ -22,6 +23,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from mathnn import classroom
 
 try:
     import fcntl as _fcntl  # Linux, macOS
@@ -54,6 +57,7 @@ def record(lesson, part, state, hint=None):
     entry = {"lesson": int(lesson), "part": str(part), "state": state, "hint": hint,
              "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     _save(entry)
+    classroom.report(entry)  # on a JupyterHub with the class view: the instructor sees it too (else nothing)
     return entry
 
 
