@@ -56,8 +56,10 @@ class PeakSampler(threading.Thread):
             self.peak = max(self.peak, anonymous_mb(self.pid))
 
 
-def run(path, timeout=1200):
-    """{notebook, cpu_s, wall_s, peak_anon_mb, end_anon_mb, errors} of one run of the notebook at path."""
+def run(path, timeout=1200, save=None):
+    """{notebook, cpu_s, wall_s, peak_anon_mb, end_anon_mb, errors} of one run of the notebook at path.
+
+    save: a folder to write the executed notebook into (with its outputs), to read them next to the figures."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(Path(path).parent)}})
@@ -72,6 +74,9 @@ def run(path, timeout=1200):
         sampler.stopped.set()
         sampler.join()
     errors = sum(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save / Path(path).name)
     return {"notebook": str(path), "cpu_s": round(cpu, 1), "wall_s": round(time.monotonic() - start, 1),
             "peak_anon_mb": round(max(sampler.peak, end)), "end_anon_mb": round(end), "errors": errors}
 
@@ -80,10 +85,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--json", action="store_true", help="print one JSON object per notebook")
+    parser.add_argument("--save", type=Path, metavar="DIR", help="also write each executed notebook into DIR")
     args = parser.parse_args(argv)
     total = 0.0
     for path in args.notebooks:
-        result = run(path)
+        result = run(path, save=args.save)
         total += result["cpu_s"]
         if args.json:
             print(json.dumps(result), flush=True)
