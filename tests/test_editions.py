@@ -395,9 +395,9 @@ def run_learner_lesson(name, fill):
 
 def test_a_wrong_stub_gets_its_hint_and_the_lesson_still_runs_to_its_end():
     """Issue 10's promise: a learner's wrong relu in lesson 01 is named, mathnn's is used, and every later cell runs."""
-    stub = '    """Z (n, m) -> A (n, m): max(0, z) for every entry (eq. 2). Z itself stays unchanged."""\n' \
+    stub = '    """Z (n, m) -> A (n, m), the ReLU of every entry (eq. 2). Z itself stays unchanged."""\n' \
            '    # YOUR CODE HERE\n    raise NotImplementedError("write relu\'s body here (eq. 2), then run this cell")'
-    wrong = '    """Z (n, m) -> A (n, m): max(0, z) for every entry (eq. 2). Z itself stays unchanged."""\n' \
+    wrong = '    """Z (n, m) -> A (n, m), the ReLU of every entry (eq. 2). Z itself stays unchanged."""\n' \
             '    return np.max(Z, 0)  # a classic slip: np.max reduces, np.maximum compares'
 
     def fill(source):
