@@ -10,7 +10,9 @@ kernel made, memory that one learner costs and no other process can share: its p
 allow it) and its value at the end (what the kernel keeps while the learner goes on working in it). Not
 counted: file pages such as the libraries and the memory-mapped MNIST of the shared folder, which all kernels
 share (a kernel alone on a machine would show them as Private_Clean). Printed, not asserted: the numbers
-depend on the machine and on how busy it is.
+depend on the machine and on how busy it is (on a loaded machine CPU seconds grow too: compare lessons measured
+in one run). --cells S also lists the code cells that took more than S CPU seconds, --save DIR keeps the executed
+notebooks (outputs included) to read next to the numbers.
 """
 
 import argparse
@@ -56,8 +58,10 @@ class PeakSampler(threading.Thread):
             self.peak = max(self.peak, anonymous_mb(self.pid))
 
 
-def run(path, timeout=1200):
-    """{notebook, cpu_s, wall_s, peak_anon_mb, end_anon_mb, errors} of one run of the notebook at path."""
+def run(path, timeout=1200, save=None):
+    """{notebook, cpu_s, wall_s, peak_anon_mb, end_anon_mb, errors} of one run of the notebook at path.
+
+    save: a folder to write the executed notebook into (with its outputs), to read them next to the figures."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(Path(path).parent)}})
@@ -66,24 +70,34 @@ def run(path, timeout=1200):
         pid = client.km.provisioner.process.pid
         sampler = PeakSampler(pid)
         sampler.start()
+        cells = []  # (index, CPU seconds) of every code cell
         for index, cell in enumerate(client.nb.cells):
+            before = cpu_seconds(pid)
             client.execute_cell(cell, index)
+            if cell.cell_type == "code":
+                cells.append((index, round(cpu_seconds(pid) - before, 2)))
         cpu, end = cpu_seconds(pid), anonymous_mb(pid)
         sampler.stopped.set()
         sampler.join()
     errors = sum(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save / Path(path).name)
     return {"notebook": str(path), "cpu_s": round(cpu, 1), "wall_s": round(time.monotonic() - start, 1),
-            "peak_anon_mb": round(max(sampler.peak, end)), "end_anon_mb": round(end), "errors": errors}
+            "peak_anon_mb": round(max(sampler.peak, end)), "end_anon_mb": round(end), "errors": errors,
+            "cell_cpu_s": cells}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--json", action="store_true", help="print one JSON object per notebook")
+    parser.add_argument("--save", type=Path, metavar="DIR", help="also write each executed notebook into DIR")
+    parser.add_argument("--cells", type=float, metavar="S", help="also list the cells over S CPU seconds")
     args = parser.parse_args(argv)
     total = 0.0
     for path in args.notebooks:
-        result = run(path)
+        result = run(path, save=args.save)
         total += result["cpu_s"]
         if args.json:
             print(json.dumps(result), flush=True)
@@ -91,6 +105,8 @@ def main(argv=None):
             print(f"{path.name:<32} CPU {result['cpu_s']:7.1f} s   wall {result['wall_s']:7.1f} s   "
                   f"anonymous MB: peak {result['peak_anon_mb']:5d}, at the end {result['end_anon_mb']:5d}   "
                   f"errors {result['errors']}", flush=True)
+            if args.cells is not None:
+                print("    " + ", ".join(f"cell {i}: {s} s" for i, s in result["cell_cpu_s"] if s > args.cells))
     if not args.json:
         print(f"{'all':<32} CPU {total:7.1f} s")
     return 0

@@ -17,7 +17,7 @@ import io
 import numpy as np
 
 __all__ = ["INIT_COLORS", "OPTIMIZER_COLORS", "CYCLE", "show", "set_accuracy_limits", "LiveCurve", "show_digits",
-           "show_hidden_weights", "show_confusion"]
+           "show_hidden_weights", "show_confusion", "show_backprop_graph"]
 
 INIT_COLORS = {
     "zeros": "#000000",   # black: every unit the same
@@ -298,5 +298,64 @@ def show_confusion(C, title="confusion matrix (rows: true digit, columns: predic
             ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=7,
                     color="white" if C[i, j] > C.max() / 2 else "black")
     ax.set(xticks=range(k), yticks=range(k), xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def show_backprop_graph(sizes=(784, 10, 10)):
+    """The computation graph of a one-hidden-layer network: every array with its shape, the forward pass
+    left to right (black), the gradients flowing back right to left (vermillion), each with its equation.
+
+    sizes: (n0, n1, n2), e.g. (784, 10, 10); m stays a letter (the batch size).
+    """
+    import matplotlib.pyplot as plt
+
+    n0, n1, n2 = sizes
+    fwd, back = "black", CYCLE[1] if len(CYCLE) > 1 else "#D55E00"
+    fig, ax = plt.subplots(figsize=(11, 5))
+    ax.set(xlim=(-0.6, 10.6), ylim=(-3.1, 2.1))
+    ax.axis("off")
+
+    def box(x, y, text, color=fwd, face="white"):
+        ax.text(x, y, text, ha="center", va="center", fontsize=10, color=color,
+                bbox={"boxstyle": "round,pad=0.35", "facecolor": face, "edgecolor": color})
+
+    def arrow(start, end, color, text="", offset=(0, 0.18), dashed=False):
+        ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.3,
+                                                          "shrinkA": 26, "shrinkB": 26,
+                                                          "linestyle": "--" if dashed else "-"})
+        if text:
+            ax.text((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1], text, ha="center",
+                    va="center", fontsize=8.5, color=color)
+
+    main = {"X": 0, "Z1": 2, "A1": 4, "Z2": 6, "A2": 8, "L": 10}  # x of each array on the forward row
+    box(0, 0, f"$X = A^{{[0]}}$\n({n0}, m)")
+    box(2, 0, f"$Z^{{[1]}}$\n({n1}, m)")
+    box(4, 0, f"$A^{{[1]}}$\n({n1}, m)")
+    box(6, 0, f"$Z^{{[2]}}$\n({n2}, m)")
+    box(8, 0, f"$A^{{[2]}}$\n({n2}, m)")
+    box(10, 0, "$L$\na number")
+    box(1, 1.55, f"$W^{{[1]}}$ ({n1}, {n0})\n$b^{{[1]}}$ ({n1}, 1)")
+    box(5, 1.55, f"$W^{{[2]}}$ ({n2}, {n1})\n$b^{{[2]}}$ ({n2}, 1)")
+    box(9, 1.55, f"$Y$ ({n2}, m)\none-hot")
+    for (a, b), text in zip([("X", "Z1"), ("Z1", "A1"), ("A1", "Z2"), ("Z2", "A2"), ("A2", "L")],
+                            ["(1)", "relu (2)", "(1)", "softmax (3)", "cross-entropy (5)"]):
+        arrow((main[a], 0), (main[b], 0), fwd, text)
+    for x_param, x_to in ((1, 2), (5, 6), (9, 10)):
+        arrow((x_param, 1.55), (x_to, 0), fwd)
+
+    box(10, -1.3, "start:\n$dL/dL = 1$", color=back)
+    box(6, -1.3, f"$dZ^{{[2]}}$\n({n2}, m)", color=back)
+    box(4, -1.3, f"$dA^{{[1]}}$\n({n1}, m)", color=back)
+    box(2, -1.3, f"$dZ^{{[1]}}$\n({n1}, m)", color=back)
+    arrow((10, -1.3), (6, -1.3), back, "(5'): softmax and\ncross-entropy together", offset=(0, 0.3))
+    arrow((6, -1.3), (4, -1.3), back, "(8)")
+    arrow((4, -1.3), (2, -1.3), back, "(9)")
+    box(6, -2.75, f"$dW^{{[2]}}$ ({n2}, {n1}), $db^{{[2]}}$ ({n2}, 1)", color=back, face="#fff6ee")
+    box(2, -2.75, f"$dW^{{[1]}}$ ({n1}, {n0}), $db^{{[1]}}$ ({n1}, 1)", color=back, face="#fff6ee")
+    arrow((6, -1.3), (6, -2.75), back, "(6), (7)", offset=(0.45, 0), dashed=True)
+    arrow((2, -1.3), (2, -2.75), back, "(6), (7)", offset=(0.45, 0), dashed=True)
+    ax.text(-0.5, 0.75, "forward", fontsize=9, color=fwd, ha="left")
+    ax.text(-0.5, -0.7, "backward: every gradient has the shape of its array", fontsize=9, color=back, ha="left")
     fig.tight_layout()
     return fig
