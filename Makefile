@@ -41,7 +41,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 		--ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/learner/00_data.ipynb
 
-test: lint unit notebooks notebooks-1-thread compat html browser
+test: lint unit notebooks notebooks-1-thread html browser compat
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -72,6 +72,9 @@ NBVAL := -c /dev/null -p no:cacheprovider --nbval-lax --nbval-current-env --nbva
 # quiets ipykernel 6's debugger warning about frozen modules, printed by every kernel
 COMPAT_ENV := PYDEVD_DISABLE_FILE_VALIDATION=1
 
+# run in notebooks/, the kernels' working folder for the complete lessons: their mathnn is the installed wheel's
+FROM_WHEEL := import mathnn.data as d; assert not d.SOURCE_CHECKOUT, f'mathnn comes from {d.CHECKOUT}, not the wheel'
+
 compat: compat-wheel compat-minimums
 
 # a wheel built from this checkout (setup.py puts the learner's edition and notation.md into it)
@@ -98,6 +101,7 @@ compat-wheel: compat-dist
 	@$(COMPAT)/wheel/venv/bin/python -c "import importlib.util, platform; importlib.util.find_spec('torch') or \
 		print(f'NOTE: no PyTorch on Python {platform.python_version()} (no CPU wheel of it here): lesson 09 runs' \
 		      ' without its section 5, whose cells print skipped; section 5 runs on Python 3.11 (compat-minimums)')"
+	cd notebooks && $(abspath $(COMPAT))/wheel/venv/bin/python -c "$(FROM_WHEEL)"
 	XDG_CACHE_HOME=$(abspath $(COMPAT))/wheel/cache MATHNN_CHECK_STRICT=1 $(COMPAT_ENV) \
 		$(COMPAT)/wheel/venv/bin/pytest $(NBVAL) notebooks/[0-9]*.ipynb
 
@@ -111,6 +115,7 @@ compat-minimums: compat-dist
 		"$$(echo $(COMPAT)/dist/mathnn-*.whl)[notebooks,torch]" pytest pytest-xdist nbval
 	$(COMPAT)/minimums/venv/bin/python -m pip list --format=freeze \
 		| grep -i -E "^($$(cut -d= -f1 $(COMPAT)/minimums/constraints.txt | paste -sd'|' -))=="
+	cd notebooks && $(abspath $(COMPAT))/minimums/venv/bin/python -c "$(FROM_WHEEL)"
 	XDG_CACHE_HOME=$(abspath $(COMPAT))/minimums/cache MATHNN_CHECK_STRICT=1 $(COMPAT_ENV) \
 		$(COMPAT)/minimums/venv/bin/pytest $(NBVAL) notebooks/[0-9]*.ipynb
 

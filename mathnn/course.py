@@ -132,6 +132,13 @@ def lab(args):
     return start_lab(lab_argv(folder, args.port, not args.no_browser))
 
 
+def port(text):
+    """An argparse type: a TCP port number, 1 to 65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535, e.g. 8888)")
+    return int(text)
+
+
 def add_lab_command(commands):
     """Register `lab` on the command line's subparsers (mathnn/cli.py)."""
     p = commands.add_parser("lab", help="copy the learner's edition into DIR (first time) and open it in JupyterLab",
@@ -139,6 +146,6 @@ def add_lab_command(commands):
     p.add_argument("folder", metavar="DIR", nargs="?", type=Path, default=Path(DEFAULT_FOLDER),
                    help=f"the course's folder (default: {DEFAULT_FOLDER} in the current folder)")
     p.add_argument("--copy-only", action="store_true", help="copy the files DIR lacks, then stop")
-    p.add_argument("--port", type=int, default=8888, help="JupyterLab's port (the next free one if taken)")
+    p.add_argument("--port", type=port, default=8888, help="JupyterLab's port (the next free one if taken)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser: the URL is printed")
     p.set_defaults(run=lab)

@@ -127,6 +127,14 @@ def test_without_jupyterlab_lab_says_how_to_install_it_and_copies_nothing(tmp_pa
     assert course.lab(Namespace(**{**vars(args), "copy_only": True})) == 0  # --copy-only needs no JupyterLab
 
 
+@pytest.mark.parametrize("text", ["0", "65536", "-1", "http", "88.5"])
+def test_a_bad_port_is_a_usage_error(tmp_path, capsys, text):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["lab", str(tmp_path / "course"), "--port", text])
+    assert exit_.value.code == 2 and "is not a port number" in capsys.readouterr().err
+    assert not (tmp_path / "course").exists()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
