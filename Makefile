@@ -68,7 +68,7 @@ COMPAT ?= build/compat
 NEWEST_PYTHON ?= python3.13
 OLDEST_PYTHON ?= python3.11
 MNIST_SOURCE = $(or $(MATHNN_DATA),$(abspath data))
-NBVAL := -c /dev/null -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -n 2 --dist loadfile
+NBVAL := -c /dev/null --rootdir=. -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -n 2 --dist loadfile
 # quiets ipykernel 6's debugger warning about frozen modules, printed by every kernel
 COMPAT_ENV := PYDEVD_DISABLE_FILE_VALIDATION=1
 
