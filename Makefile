@@ -4,6 +4,7 @@
 # make hub      a local JupyterHub for a trial class (docs/teaching.md)
 # make learner  regenerate the learner's edition (notebooks/learner/) from the complete lessons;
 #               it refuses to replace notebooks a learner edited unless FORCE=1 (then it keeps a backup)
+# make compat   the course as a learner installs it (a wheel, `mathnn lab`) and on the versions pyproject.toml claims
 # All reuse .venv; it is rebuilt only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -15,7 +16,8 @@ PORT ?= 8888
 NBGRADER_SERVER_EXTENSIONS := $(addprefix nbgrader.server_extensions.,formgrader assignment_list course_list \
 	validate_assignment)
 
-.PHONY: lab test lint unit notebooks notebooks-1-thread browser html hub strip learner bench install clean
+.PHONY: lab test lint unit notebooks notebooks-1-thread compat compat-dist compat-wheel compat-minimums browser html hub \
+	strip learner bench install clean
 
 # Jupyter kernels run in notebooks/, so a relative MATHNN_DATA (MATHNN_DATA=../shared/mnist make test)
 # would point elsewhere there: pass it on as an absolute path.
@@ -39,7 +41,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 		--ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/learner/00_data.ipynb
 
-test: lint unit notebooks notebooks-1-thread html browser
+test: lint unit notebooks notebooks-1-thread html browser compat
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -59,6 +61,63 @@ notebooks: $(STAMP)
 notebooks-1-thread: $(STAMP)
 	MATHNN_CHECK_STRICT=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env \
 		notebooks/*.ipynb
+
+# The course as a learner installs it, and on the versions pyproject.toml claims. Each run has a fresh virtual
+# environment in $(COMPAT) and its own per-user cache there (XDG_CACHE_HOME: MNIST's copies, trained networks).
+COMPAT ?= build/compat
+NEWEST_PYTHON ?= python3.13
+OLDEST_PYTHON ?= python3.11
+MNIST_SOURCE = $(or $(MATHNN_DATA),$(abspath data))
+NBVAL := -c /dev/null --rootdir=. -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -n 2 --dist loadfile
+# quiets ipykernel 6's debugger warning about frozen modules, printed by every kernel
+COMPAT_ENV := PYDEVD_DISABLE_FILE_VALIDATION=1
+
+# run in notebooks/, the kernels' working folder for the complete lessons: their mathnn is the installed wheel's
+FROM_WHEEL := import mathnn.data as d; assert not d.SOURCE_CHECKOUT, f'mathnn comes from {d.CHECKOUT}, not the wheel'
+
+compat: compat-wheel compat-minimums
+
+# a wheel built from this checkout (setup.py puts the learner's edition and notation.md into it)
+compat-dist: $(STAMP)
+	rm -rf $(COMPAT)/dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir $(COMPAT)/dist .
+
+# The wheel in a bare venv on the newest Python with the newest releases: `mathnn lab DIR --copy-only` there, then the
+# learner's edition in DIR under nbval as a learner outside the repository has it (MNIST from the per-user cache, no
+# MATHNN_DATA; lesson 04's network saved in the per-user place), then the complete lessons. There is no PyTorch:
+# the only torch wheel for Python 3.13 that pip finds here is PyPI's CUDA build (500 MB, and GBs of CUDA libraries;
+# the CPU wheel in /opt/wheels is for Python 3.11), so lesson 09 runs without its section 5, which says "skipped";
+# section 5 runs in `notebooks` and `compat-minimums` (Python 3.11, torch's CPU wheel).
+compat-wheel: compat-dist
+	rm -rf $(COMPAT)/wheel && mkdir -p $(COMPAT)/wheel/cache/mathnn
+	$(NEWEST_PYTHON) -m venv $(COMPAT)/wheel/venv
+	$(COMPAT)/wheel/venv/bin/python -m pip install --quiet "$$(echo $(COMPAT)/dist/mathnn-*.whl)[notebooks]"
+	cd $(COMPAT)/wheel && venv/bin/mathnn lab course --copy-only
+	$(COMPAT)/wheel/venv/bin/python -m pip install --quiet pytest pytest-xdist nbval
+	for gz in $(wildcard $(MNIST_SOURCE)/*-ubyte.gz); do cp $$gz $(COMPAT)/wheel/cache/mathnn/; done
+	cd $(COMPAT)/wheel && env -u MATHNN_DATA XDG_CACHE_HOME=$(abspath $(COMPAT))/wheel/cache $(COMPAT_ENV) \
+		venv/bin/pytest $(NBVAL) course/learner
+	test -f $(COMPAT)/wheel/cache/mathnn/trained/784-10-10.npz  # lesson 04 saved its network in the per-user place
+	@$(COMPAT)/wheel/venv/bin/python -c "import importlib.util, platform; importlib.util.find_spec('torch') or \
+		print(f'NOTE: no PyTorch on Python {platform.python_version()} (no CPU wheel of it here): lesson 09 runs' \
+		      ' without its section 5, whose cells print skipped; section 5 runs on Python 3.11 (compat-minimums)')"
+	cd notebooks && $(abspath $(COMPAT))/wheel/venv/bin/python -c "$(FROM_WHEEL)"
+	XDG_CACHE_HOME=$(abspath $(COMPAT))/wheel/cache MATHNN_CHECK_STRICT=1 $(COMPAT_ENV) \
+		$(COMPAT)/wheel/venv/bin/pytest $(NBVAL) notebooks/[0-9]*.ipynb
+
+# The complete lessons on the oldest Python pyproject.toml allows, with the package, JupyterLab, the widgets and
+# PyTorch, and pytest/nbval, at the lowest versions pyproject.toml declares (.ci/minimums.py reads them).
+compat-minimums: compat-dist
+	rm -rf $(COMPAT)/minimums && mkdir -p $(COMPAT)/minimums/cache
+	$(BIN)/python .ci/minimums.py > $(COMPAT)/minimums/constraints.txt
+	$(OLDEST_PYTHON) -m venv $(COMPAT)/minimums/venv
+	$(COMPAT)/minimums/venv/bin/python -m pip install --quiet -c $(COMPAT)/minimums/constraints.txt \
+		"$$(echo $(COMPAT)/dist/mathnn-*.whl)[notebooks,torch]" pytest pytest-xdist nbval
+	$(COMPAT)/minimums/venv/bin/python -m pip list --format=freeze \
+		| grep -i -E "^($$(cut -d= -f1 $(COMPAT)/minimums/constraints.txt | paste -sd'|' -))=="
+	cd notebooks && $(abspath $(COMPAT))/minimums/venv/bin/python -c "$(FROM_WHEEL)"
+	XDG_CACHE_HOME=$(abspath $(COMPAT))/minimums/cache MATHNN_CHECK_STRICT=1 $(COMPAT_ENV) \
+		$(COMPAT)/minimums/venv/bin/pytest $(NBVAL) notebooks/[0-9]*.ipynb
 
 # JupyterLab in headless Chromium; skipped, saying so, when Chromium is missing
 # (unless MATHNN_REQUIRE_BROWSER=1, as in CI, where that is a failure)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mathnn.course import add_lab_command
 from mathnn.data import MNISTError, load_mnist, load_mnist_splits, prepare_shared_folder
 from mathnn.network import INITS, accuracy, init_params
 from mathnn.optim import OPTIMIZERS, cosine_schedule
@@ -210,6 +211,7 @@ def main(argv=None):
     p.add_argument("folder", metavar="DIR", type=Path, help="the shared folder (it exists, and you can write to it)")
     p.add_argument("--no-download", action="store_true", help="fail instead of downloading a missing .gz file")
     p.set_defaults(run=prepare)
+    add_lab_command(commands)  # lab [DIR]: mathnn/course.py
     args = parser.parse_args(argv)
     try:
         return args.run(args)

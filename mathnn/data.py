@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 try:
     import fcntl  # Unix: a lock so that two kernels do not both build the shared copy
-except ImportError:  # Windows: no lock; two kernels may then both build it (each write is still atomic)
+except ImportError:  # Windows: build_lock falls back to a lock file created exclusively
     fcntl = None
 
 import numpy as np
@@ -484,17 +484,37 @@ def write_shared(folder, split, rows, record, mode=None):
 
 
 @contextlib.contextmanager
-def build_lock(folder, split):
+def build_lock(folder, split, stale_seconds=120):
     """Hold an exclusive lock on folder/.mnist-{split}.lock while one process checks and builds the
     shared copy: another process that finds no valid copy waits, then finds the one just made.
-    Raises OSError when folder cannot be written to."""
-    if fcntl is None:
-        yield
-        return
+    Raises OSError when folder cannot be written to.
+
+    Where there is no fcntl (Windows), the lock is the file itself, created exclusively and deleted
+    afterwards; a lock file older than stale_seconds (a build takes a few seconds) is taken to be
+    left by a process that died, and is taken over. The lock only saves building a copy twice:
+    every write is atomic, so two processes that both build one still leave a valid copy."""
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f".mnist-{split}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    path = folder / f".mnist-{split}.lock"
+    if fcntl is not None:
+        with open(path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            yield
+        return
+    while True:
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            break
+        except FileExistsError:
+            try:
+                if time.time() - path.stat().st_mtime > stale_seconds:
+                    path.unlink()
+            except FileNotFoundError:
+                pass  # released meanwhile
+            time.sleep(0.1)
+    try:
         yield
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def read_only_by_mode(folder):

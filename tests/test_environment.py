@@ -1,8 +1,11 @@
 """environment.yml (conda) and pyproject.toml (pip) list the same packages."""
 
+import importlib.util
 import re
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,3 +92,46 @@ def test_makefile_installs_every_optional_group():
     extras = re.search(r'pip install[^\n]*-e "?\.\[([^\]]+)\]', makefile)
     assert extras, "the Makefile should pip install -e .[extras]"
     assert set(extras.group(1).split(",")) == set(project["optional-dependencies"])
+
+
+def load_minimums():
+    """.ci/minimums.py, the script that pins the lowest declared versions for CI (make compat-minimums)."""
+    spec = importlib.util.spec_from_file_location("minimums", ROOT / ".ci" / "minimums.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("requirement, expected", [("numpy>=1.26", ("numpy", "1.26")),
+                                                    ("torch>=2.13.0,<=2.13.0", ("torch", "2.13.0")),
+                                                    ("pytest-xdist >= 3.5", ("pytest-xdist", "3.5")),
+                                                    ("a.b[extra]>=2; python_version < '3.13'", ("a.b", "2"))])
+def test_minimum_of_a_requirement(requirement, expected):
+    assert load_minimums().minimum(requirement) == expected
+
+
+@pytest.mark.parametrize("requirement", ["numpy", "numpy<2", "numpy==1.26", "numpy>1.26"])
+def test_a_requirement_without_a_minimum_is_refused(requirement):
+    with pytest.raises(ValueError, match="declares no minimum"):
+        load_minimums().minimum(requirement)
+
+
+def test_ci_pins_every_runtime_dependency_at_its_declared_minimum():
+    """What compat-minimums installs: each package of dependencies and of the notebooks and torch extras, and the
+    nbval runner, pinned at the minimum pyproject.toml (and so environment.yml) declares for it."""
+    _, project = load()
+    pins = dict(line.split("==") for line in load_minimums().constraints(project).splitlines())
+    extras = project["optional-dependencies"]
+    learner = project["dependencies"] + extras["notebooks"] + extras["torch"]
+    assert {name for name in pins} == {re.match(r"[\w.-]+", r).group() for r in learner} | {"pytest", "pytest-xdist",
+                                                                                             "nbval"}
+    assert {"numpy", "matplotlib", "jupyterlab", "ipywidgets", "ipykernel"} <= set(pins)
+    for requirement in learner:
+        name = re.match(r"[\w.-]+", requirement).group()
+        assert f"{name}>={pins[name]}" in requirement.replace(" ", "")
+
+
+def test_ci_runs_the_minimums_on_the_oldest_python_pyproject_allows():
+    _, project = load()
+    oldest = re.search(r"^OLDEST_PYTHON \?= python(\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert oldest and project["requires-python"] == f">={oldest.group(1)}"

@@ -3,6 +3,8 @@
 import os
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import mathnn as mn
 
@@ -46,3 +48,17 @@ def test_star_import_gives_the_names_not_the_submodules():
     assert "check" in namespace and "fit" in namespace and "train_mnist" in namespace
     leaked = sorted(name for name in ("batches", "data", "network", "optim", "step", "train") if name in namespace)
     assert leaked == [], leaked
+
+
+def test_the_wheel_carries_the_learners_edition_and_the_notation_page(tmp_path):
+    """A wheel built from the checkout holds notebooks/learner/NN_name.ipynb and notebooks/notation.md, byte for
+    byte, as mathnn/notebooks/... (what `mathnn lab` copies), and no complete lesson (they hold the solutions)."""
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(tmp_path), str(root)], check=True, capture_output=True, timeout=300)
+    [wheel] = tmp_path.glob("mathnn-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        course = {name: archive.read(name) for name in archive.namelist() if name.startswith("mathnn/notebooks/")}
+    sources = [root / "notebooks" / "notation.md", *sorted((root / "notebooks" / "learner").glob("[0-9]*.ipynb"))]
+    assert len(sources) == 12
+    assert course == {f"mathnn/{path.relative_to(root).as_posix()}": path.read_bytes() for path in sources}
