@@ -18,7 +18,7 @@ from nbgitpuller.pull import GitPuller
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = "learner/01_forward.ipynb"
 OTHER = "learner/02_loss.ipynb"
-STUB = "raise NotImplementedError()"
+STUB = "raise NotImplementedError("  # the stub's line starts so; its message says what to write
 MINE = "def relu(Z):\n    return np.maximum(Z, 0)  # the learner's solution\n"
 
 
