@@ -78,20 +78,84 @@ def test_solution_regions_become_stubs_and_the_rest_stays(lessons, tmp_path):
     nb = nbformat.read(tmp_path / "learner" / "01_demo.ipynb", as_version=4)
     intro, imports, relu, exercise, solution = nb.cells
     assert relu.source == 'def relu(Z):\n    """Z (n, m) -> (n, m)"""\n    # YOUR CODE HERE\n' \
-                          '    raise NotImplementedError()\n\nrelu(np.ones((2, 1)))'
+                          '    raise NotImplementedError("write relu\'s body here, then run this cell")\n\n' \
+                          'relu(np.ones((2, 1)))'
     assert exercise.source == "Exercise 1: why?\n\nYOUR ANSWER HERE"
     assert solution.source == "YOUR ANSWER HERE"  # a worked solution: the learner's answer goes here
     assert imports.source == "import numpy as np"
     assert (imports.outputs, imports.execution_count) == ([], None)
     assert relu.metadata.tags == ["raises-exception"] and "tags" not in imports.metadata
     nbstripout = Path(sys.executable).with_name("nbstripout")  # what `make strip` runs would change nothing
-    assert subprocess.run([nbstripout, "--verify", "--extra-keys", "metadata.widgets",
+    assert subprocess.run([nbstripout, "--verify", "--keep-id", "--extra-keys", "metadata.widgets",
                            tmp_path / "learner" / "01_demo.ipynb"], timeout=60).returncode == 0
+    assert [c.id for c in nb.cells] == ["0", "1", "2", "3", "4"]  # ids as `make strip` numbers the lesson's cells
     assert nb.metadata.mathnn.generated_from == os.path.join("..", "01_demo.ipynb")
     assert demo.read_text() == source_text  # the lesson itself is untouched
     namespace = {"np": __import__("numpy")}
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="write relu's body here"):
         exec(relu.source, namespace)
+
+
+DERIVED = ["# Derive\n\nWhat is $dZ$? Known: $A = Z^2$.",
+           "<!-- BEGIN DERIVATION -->\nBy the chain rule, $dZ = 2 Z\\, dA$.\n<!-- END DERIVATION -->",
+           "<!-- BEGIN DERIVATION: Why the 2 -->\nThe power rule.\n<!-- END DERIVATION -->",
+           "Write `grad_square` below: the contract is in its docstring.",
+           'def grad_square(Z, dA):\n    """dA (n, m) -> dZ (n, m) of A = Z ** 2 (eq. 4)."""\n    ### BEGIN SOLUTION\n'
+           '    return 2 * Z * dA\n    ### END SOLUTION',
+           "## Exercises",
+           "1. **Square it.** Compute $3^2$.",
+           "### BEGIN SOLUTION\nnine = 3 ** 2\n### END SOLUTION",
+           "2. **And twice.** Square it again, in a function.",
+           "def twice(x):\n    ### BEGIN SOLUTION\n    return x ** 4\n    ### END SOLUTION\n\n\nclass Power:\n"
+           "    def apply(self, x):\n        ### BEGIN SOLUTION\n        return x\n        ### END SOLUTION"]
+
+
+def derived_lesson(folder, sources=DERIVED):
+    return write_lesson(folder, "01_derived.ipynb", [(new_markdown_cell if s.startswith(("#", "<", "W", "1", "2"))
+                                                      and "###" not in s else new_code_cell)(s) for s in sources])
+
+
+def test_a_derivation_is_folded_after_its_stub_and_stays_in_the_lesson(tmp_path):
+    lesson = derived_lesson(tmp_path)
+    assert make([lesson], tmp_path / "learner") == 0
+    nb = nbformat.read(tmp_path / "learner" / "01_derived.ipynb", as_version=4)
+    assert [c.id for c in nb.cells] == ["0", "3", "4", "1", "2", "5", "6", "7", "8", "9"]  # each keeps its id
+    question, scaffold, stub, derivation, why = nb.cells[:5]
+    assert question.source == DERIVED[0] and scaffold.source == DERIVED[3]
+    assert "raise NotImplementedError(\"write grad_square's body here (eq. 4), then run this cell\")" in stub.source
+    assert derivation.source == "<details><summary>The derivation (open it after you have tried)</summary>\n\n" \
+                                "By the chain rule, $dZ = 2 Z\\, dA$.\n\n</details>"
+    assert why.source.startswith("<details><summary>Why the 2 (open it after you have tried)</summary>")
+    nbstripout = Path(sys.executable).with_name("nbstripout")
+    assert subprocess.run([nbstripout, "--verify", "--keep-id", "--extra-keys", "metadata.widgets",
+                           tmp_path / "learner" / "01_derived.ipynb"], timeout=60).returncode == 0
+    lesson_cells = {c.id: c for c in editions.strip(nbformat.read(lesson, as_version=4)).cells}
+    for cell in nb.cells:  # matched by id, every cell is the lesson's, of the same type
+        assert cell.cell_type == lesson_cells[cell.id].cell_type
+    assert [c.source for c in lesson_cells.values()] == DERIVED  # the complete lesson keeps its derivation in place
+    assert make([lesson], tmp_path / "learner") == 0  # regenerating: up to date, not "edited"
+    assert not editions.is_edited(nbformat.read(tmp_path / "learner" / "01_derived.ipynb", as_version=4))
+
+
+def test_every_stub_says_what_to_do_there(tmp_path):
+    make([derived_lesson(tmp_path)], tmp_path / "learner")
+    nb = nbformat.read(tmp_path / "learner" / "01_derived.ipynb", as_version=4)
+    messages = [re.findall(r'raise NotImplementedError\("([^"]+)"\)', c.source) for c in nb.cells]
+    assert [m for m in messages if m] == [
+        ["write grad_square's body here (eq. 4), then run this cell"],
+        ["Exercise 1: write your code in this cell, then run it"],
+        ["write twice's body here, then run this cell", "write Power.apply's body here, then run this cell"]]
+
+
+@pytest.mark.parametrize("broken", [
+    ["What? <!-- BEGIN DERIVATION -->\nx\n<!-- END DERIVATION -->", "x = 1\n### BEGIN SOLUTION\n### END SOLUTION"],
+    ["<!-- BEGIN DERIVATION -->\nx\n<!-- END DERIVATION -->", "x = 1"],
+], ids=["not-the-whole-cell", "no-stub-after-it"])
+def test_a_misplaced_derivation_stops_with_the_notebook_named_and_nothing_written(tmp_path, broken):
+    lesson = derived_lesson(tmp_path, broken)
+    with pytest.raises(SystemExit, match=r"01_derived\.ipynb: cell 0: a derivation region"):
+        make([lesson], tmp_path / "learner")
+    assert not (tmp_path / "learner").exists()
 
 
 def test_relative_links_are_rewritten_for_the_learner_folder(lessons, tmp_path):
@@ -201,6 +265,39 @@ def test_the_learners_edition_is_up_to_date_with_its_lessons(tmp_path):
         assert committed.metadata.mathnn.generated_from == f"../{name}"
 
 
+def test_no_stub_of_the_learners_edition_raises_without_a_message():
+    """Issue 17: Run All of the unfilled edition shows errors that say what to do, never a bare NotImplementedError."""
+    import ast
+
+    bare = []
+    for path in sorted(LEARNER_DIR.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+            for node in ast.walk(ast.parse(code)):
+                exc = node.exc if isinstance(node, ast.Raise) else None
+                name = exc.func if isinstance(exc, ast.Call) else exc
+                if isinstance(name, ast.Name) and name.id == "NotImplementedError" and not (
+                        isinstance(exc, ast.Call) and exc.args and isinstance(exc.args[0], ast.Constant)
+                        and str(exc.args[0].value).strip()):
+                    bare.append(f"{path.name}, cell {cell.id}: {ast.get_source_segment(code, node)}")
+    assert not bare, "stubs without a message:\n" + "\n".join(bare)
+
+
+def test_the_learners_edition_has_every_cell_of_its_lesson_under_its_id():
+    """The two editions compare cell by cell by id: same ids, same types, and outside solution regions the same
+    text (derivations folded, links rewritten)."""
+    for lesson in sorted(SOURCE_DIR.glob("[0-9][0-9]_*.ipynb")):
+        learner = {c.id: c for c in nbformat.read(LEARNER_DIR / lesson.name, as_version=4).cells}
+        complete = editions.strip(nbformat.read(lesson, as_version=4)).cells
+        assert sorted(learner, key=int) == [c.id for c in complete], lesson.name
+        for cell in complete:
+            assert learner[cell.id].cell_type == cell.cell_type, f"{lesson.name}, cell {cell.id}"
+            if "SOLUTION" not in cell.source and "DERIVATION" not in cell.source and cell.cell_type == "code":
+                assert learner[cell.id].source == cell.source, f"{lesson.name}, cell {cell.id}"
+
+
 def relative_targets(path):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -299,7 +396,7 @@ def run_learner_lesson(name, fill):
 def test_a_wrong_stub_gets_its_hint_and_the_lesson_still_runs_to_its_end():
     """Issue 10's promise: a learner's wrong relu in lesson 01 is named, mathnn's is used, and every later cell runs."""
     stub = '    """Z (n, m) -> A (n, m): max(0, z) for every entry (eq. 2). Z itself stays unchanged."""\n' \
-           '    # YOUR CODE HERE\n    raise NotImplementedError()'
+           '    # YOUR CODE HERE\n    raise NotImplementedError("write relu\'s body here (eq. 2), then run this cell")'
     wrong = '    """Z (n, m) -> A (n, m): max(0, z) for every entry (eq. 2). Z itself stays unchanged."""\n' \
             '    return np.max(Z, 0)  # a classic slip: np.max reduces, np.maximum compares'
 
