@@ -10,7 +10,6 @@ from check_helpers import assert_hint, assert_passes
 
 import mathnn as mn
 from mathnn import check
-from mathnn.check import core
 
 
 def com(a):
@@ -124,14 +123,6 @@ def unclamped(row, col, h, w):
 ])
 def test_place_in_field_refuses_typical_mistakes(wrong, phrase, capsys):
     assert_hint(check.place_in_field, wrong, phrase, capsys)
-
-
-def test_place_in_field_refuses_mathnns_own(capsys):
-    result = check.place_in_field(mn.place_in_field)  # the fallback itself: the learner's def was not run
-    out = capsys.readouterr().out
-    assert result is check.place_in_field.fallback
-    assert out.startswith("✗ place_in_field: this is mathnn's place_in_field: run the cell with your own"), out
-    assert core._STATUS["place_in_field"] == core.WRONG
 
 
 def test_place_in_field_stub_not_written(capsys):
