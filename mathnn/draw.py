@@ -22,8 +22,8 @@ import numpy as np
 
 from mathnn.network import forward
 
-__all__ = ["BOX", "CENTER", "DrawingPad", "area_matrix", "bounding_box", "center_of_mass", "chart_png", "predict_proba",
-           "preprocess", "render_strokes", "resize"]
+__all__ = ["BOX", "CENTER", "DrawingPad", "area_matrix", "bounding_box", "center_of_mass", "chart_png",
+           "place_in_field", "predict_proba", "preprocess", "render_strokes", "resize"]
 
 BOX = 20  # the longer side of the digit after scaling, in pixels
 FIELD = 28  # the output is FIELD x FIELD
@@ -61,6 +61,22 @@ def center_of_mass(a):
     rows = a.sum(axis=1) @ np.arange(a.shape[0]) / total  # (h,) @ (h,) -> (): ink-weighted mean row
     cols = a.sum(axis=0) @ np.arange(a.shape[1]) / total  # (w,) @ (w,) -> (): ink-weighted mean column
     return float(rows), float(cols)
+
+
+def place_in_field(small):
+    """Step 4 of :func:`preprocess`: a digit small (h, w), h and w at most 28, pasted into a 28 x 28 field.
+
+    It is shifted by whole pixels so that its centre of mass lands within half a pixel of (14, 14), row and
+    column; if that would push ink over an edge, the box is moved back just enough to stay inside the field.
+    Returns a new float64 array (28, 28), 0 outside the pasted box; small is left as it is.
+    """
+    h, w = small.shape
+    row, col = center_of_mass(small)
+    dy = int(np.clip(np.rint(CENTER - row), 0, FIELD - h))  # rows above the box
+    dx = int(np.clip(np.rint(CENTER - col), 0, FIELD - w))  # columns left of the box
+    field = np.zeros((FIELD, FIELD))
+    field[dy:dy + h, dx:dx + w] = small
+    return field
 
 
 def bounding_box(a, threshold=0.0):
@@ -109,11 +125,7 @@ def preprocess(image, threshold=0.05):
     scale = BOX / max(h, w)  # (3)
     h2, w2 = max(1, round(h * scale)), max(1, round(w * scale))
     small = np.clip(resize(crop, (h2, w2)), 0, 1)
-    row, col = center_of_mass(small)  # (4)
-    dy = int(np.clip(np.rint(CENTER - row), 0, FIELD - h2))
-    dx = int(np.clip(np.rint(CENTER - col), 0, FIELD - w2))
-    field = np.zeros((FIELD, FIELD))
-    field[dy:dy + h2, dx:dx + w2] = small
+    field = place_in_field(small)  # (4)
     return field.reshape(FIELD * FIELD, 1).astype(np.float32)
 
 

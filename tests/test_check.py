@@ -538,6 +538,7 @@ def test_checkers_know_their_lesson():
     assert lessons == {"one_hot": 0, "relu": 1, "softmax": 1, "forward": 1, "cross_entropy": 2, "backward": 3,
                        "numerical_gradient": 3, "sgd_step": 4, "sgd_epoch": 4, "he_init": 5, "glorot_init": 5,
                        "cosine_schedule": 6, "step_schedule": 6, "momentum_step": 7, "adam_step": 7,
+                       "place_in_field": 8,
                        "linear_module": 9, "sequential_backward": 9,
                        "l2_grads": 10, "dropout_forward": 10, "dropout_backward": 10}
 

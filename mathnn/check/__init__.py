@@ -35,6 +35,7 @@ Equation numbers refer to the notation page (notebooks/notation.md).
 from mathnn.check.backprop import backward, numerical_gradient
 from mathnn.check.core import progress
 from mathnn.check.data import one_hot
+from mathnn.check.draw import place_in_field
 from mathnn.check.forward_pass import forward, relu, softmax
 from mathnn.check.initialization import glorot_init, he_init
 from mathnn.check.loss import cross_entropy
@@ -47,4 +48,5 @@ from mathnn.check.training import sgd_epoch, sgd_step
 __all__ = ["one_hot", "relu", "softmax", "forward", "cross_entropy", "backward", "numerical_gradient", "sgd_step",
            "sgd_epoch", "he_init", "glorot_init", "cosine_schedule", "step_schedule", "momentum_step", "adam_step",
            "linear_module", "sequential_backward", "l2_grads", "dropout_forward", "dropout_backward",
+           "place_in_field",
            "progress"]
