@@ -20,6 +20,7 @@ copy in memory for all the notebook kernels of a machine, instead of one per ker
 """
 
 import contextlib
+import errno
 import functools
 import gzip
 import hashlib
@@ -28,6 +29,7 @@ import math
 import os
 import secrets
 import time
+import urllib.error
 import urllib.request
 import warnings
 import zlib
@@ -40,6 +42,8 @@ except ImportError:  # Windows: no lock; two kernels may then both build it (eac
     fcntl = None
 
 import numpy as np
+
+from mathnn.shapes import check_float_dtype, check_rng
 
 __all__ = ["MNISTError", "MNISTSplits", "NUM_VAL", "SPLIT_SEED", "find_or_download", "load_mnist", "load_mnist_splits",
            "prepare_shared_folder", "read_idx_gz", "shared_images", "split_train_val"]
@@ -263,11 +267,22 @@ def download(filename, dest_dir, mirrors=None, progress=True):
             read_idx_gz(tmp, SHA256[filename], SIZE[filename], name="the downloaded file", advice="")
             os.replace(tmp, dest_dir / filename)
             return dest_dir / filename
+        except urllib.error.HTTPError as e:  # the server answered: 404, 503, ...
+            errors.append(f"{url}: {e}")
+        except urllib.error.URLError as e:  # no network, no such host, refused: say so in words
+            errors.append(f"{url}: cannot connect ({getattr(e, 'reason', e)}; no network?)")
+        except OSError as e:
+            if e.errno == errno.ENOSPC:
+                raise MNISTError(f"the disk holding {dest_dir} is full: free some space, or set MATHNN_DATA to a "
+                                 f"folder on another disk") from e
+            errors.append(f"{url}: {e}")
         except Exception as e:  # network, slowness, truncation, corruption: try the next mirror
             errors.append(f"{url}: {e}")
         finally:
             tmp.unlink(missing_ok=True)
-    raise MNISTError("; ".join(errors))
+    raise MNISTError("; ".join(errors) + ("; without a network, copy the four MNIST .gz files into "
+                                          f"{dest_dir} from a machine that has them"
+                                          if all("no network?" in error for error in errors) else ""))
 
 
 def relative_env_note():
@@ -315,10 +330,7 @@ def load_mnist(split="train", root=None, download=True, dtype=np.float32):
     """
     if split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise ValueError(f"load_mnist(): dtype must be a floating-point type such as np.float32 or np.float64 "
-                         f"(pixels are scaled to [0, 1]), got {dtype}")
+    dtype = check_float_dtype(dtype, "load_mnist")
     image_file, label_file = FILES[split]
     images = read_idx_gz(find_or_download(image_file, root, download), SHA256[image_file], SIZE[image_file])
     labels = read_idx_gz(find_or_download(label_file, root, download), SHA256[label_file], SIZE[label_file])
@@ -366,8 +378,7 @@ def split_train_val(X, y, num_val=NUM_VAL, rng=None):
     X_train (784, m - num_val), y_train (m - num_val,), X_val (784, num_val), y_val (num_val,),
     column-major like X (each image contiguous).
     """
-    if rng is None:
-        raise ValueError("split_train_val needs an explicit rng, e.g. rng=np.random.default_rng(0)")
+    check_rng(rng, "split_train_val")
     m = len(y)
     if not 0 < num_val < m:
         raise ValueError(f"num_val must lie between 1 and {m - 1} (the number of examples - 1), got {num_val}")

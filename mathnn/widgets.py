@@ -35,15 +35,11 @@ from mathnn.debugging import dead_units, diagnose
 from mathnn.network import INITS
 from mathnn.optim import OPTIMIZERS
 from mathnn.plots import CYCLE, INIT_COLORS, OPTIMIZER_COLORS, image_bundle
-from mathnn.train import train_mnist
+from mathnn.train import CHANCE, train_mnist  # below CHANCE the status line shows mn.diagnose
 
 BATCH_SIZES = (32, 64, 128, 256, 512)
 HIDDEN_WIDTHS = (10, 32, 100)  # hidden units n1: the network is (784, n1, 10)
 TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 55000)  # the first this many training images; 55,000: all
-# Below this validation accuracy the status line calls the network no better than guessing and shows what
-# mn.diagnose finds. A network that only guesses scores about 0.1 (about 0.11 when it always answers the most
-# frequent digit, "1"); 0.2 leaves room above that.
-CHANCE = 0.2
 LINE_STYLES = ("-", "--", ":", "-.")  # runs that share a colour: the first solid, the next dashed, ...
 # How a run's settings read in its label, in this order.
 SETTING_TEXT = {
