@@ -8,6 +8,7 @@ with ``n0 = 784`` inputs. Gradients use the same keys with a ``d`` in front
 """
 
 import os
+import secrets
 import zipfile
 from pathlib import Path
 
@@ -223,11 +224,23 @@ def save_params(path, params):
         raise ValueError(f"save_params(): not saved, because {problem}. Save the parameters of a network "
                          f"that trained well (retrain, with a smaller lr if the training diverged).")
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"save_params(): not saved: the folder {path.parent} does not exist; create it "
+                                f"(mkdir -p {path.parent}) or save into an existing folder")
+    if path.is_dir():
+        raise IsADirectoryError(f"save_params(): not saved: {path} is a folder; give a file name, e.g. "
+                                f"{path / '784-10-10.npz'}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "wb") as f:
             np.savez(f, **params)
+            f.flush()
+            os.fsync(f.fileno())  # on disk before the rename, so a crash leaves the old file or the new one
         os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise type(e)(e.errno, f"save_params(): not saved to {path} ({e.strerror or e}); the file there, if any, "
+                               f"is as it was") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
