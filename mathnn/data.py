@@ -187,28 +187,57 @@ def search_dirs(root=None):
     """
     dirs = [Path(root)] if root is not None else []
     if os.environ.get("MATHNN_DATA"):
-        dirs.append(Path(os.path.abspath(os.environ["MATHNN_DATA"])))
+        env = Path(os.path.abspath(os.environ["MATHNN_DATA"]))
+        if env.exists() and not env.is_dir():
+            raise MNISTError(f"MATHNN_DATA={os.environ['MATHNN_DATA']} is a file, not a folder: set MATHNN_DATA to "
+                             f"the folder that holds (or will hold) MNIST's four .gz files")
+        if env.is_symlink() and not env.exists():
+            raise MNISTError(f"MATHNN_DATA={os.environ['MATHNN_DATA']} is a symbolic link that leads nowhere (a "
+                             f"broken link, or a loop): point MATHNN_DATA at a real folder")
+        dirs.append(env)
     dirs.append(default_dir())
     return dirs
 
 
 def cannot_write(folder, error):
     """The message for a download folder that cannot be written to."""
+    if getattr(error, "errno", None) == errno.ENOSPC:
+        return f"the disk holding {folder} is full: free some space, or set MATHNN_DATA to a folder on another disk"
     return (
         f"cannot write into the folder {folder} ({error.strerror or error}); download into a folder "
         f"you can write to: set MATHNN_DATA to it, or pass load_mnist(root=...)"
     )
 
 
+def part_name(filename):
+    """A new temporary name for filename: .FILENAME.PID-TOKEN.part (the PID tells whether its writer still runs)."""
+    return f".{filename}.{os.getpid()}-{secrets.token_hex(4)}.part"
+
+
+def writer_gone(part):
+    """True when the .part file's name carries the PID of a process that no longer runs (on this machine)."""
+    pid = part.name.rsplit(".", 2)[-2].split("-")[0]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it runs, as another user
+        return False
+    return False
+
+
 def remove_stale_parts(dest_dir, filename):
     """Delete the .part files of filename that a killed download (or shared copy's write) left in dest_dir.
 
-    Only those older than a download may take: a younger one may belong to a download
-    still running in another process (two notebooks started at once).
+    Those whose writer (the PID in their name) no longer runs, at once; any other only when it is older
+    than a download may take: it may belong to a download still running in another process (two
+    notebooks started at once), or on another machine sharing the folder.
     """
     for part in dest_dir.glob(f".{filename}.*.part"):
         with contextlib.suppress(OSError):  # gone already, or not ours to delete
-            if time.time() - part.stat().st_mtime > DOWNLOAD_DEADLINE + READ_TIMEOUT:
+            if writer_gone(part) or time.time() - part.stat().st_mtime > DOWNLOAD_DEADLINE + READ_TIMEOUT:
                 part.unlink()
 
 
@@ -256,7 +285,7 @@ def download(filename, dest_dir, mirrors=None, progress=True):
     errors = []
     for mirror in mirrors or MIRRORS:
         url = mirror + filename
-        tmp = dest_dir / f".{filename}.{secrets.token_hex(4)}.part"
+        tmp = dest_dir / part_name(filename)
         try:
             out = open(tmp, "xb")  # a new file, mode 0o666 minus the umask (0o644 under umask 022)
         except OSError as e:
@@ -392,6 +421,14 @@ def split_train_val(X, y, num_val=NUM_VAL, rng=None):
 # ---------------------------------------------------------------------------------------------
 
 SHARED_FORMAT = 1  # the layout of the shared files; a copy whose sidecar records another one is rebuilt
+# SHA-256 of the shared copies' arrays (their float32 bytes, little-endian, rows in shared_row_order), the
+# same for every faithful copy: made from the official files (SHA256 above) as shared_rows_from_gz makes them.
+# A copy is checked against these, not only against its sidecar, which anyone who can replace the .npy in a
+# writable folder can rewrite too.
+SHARED_SHA256 = {
+    "train-images-idx3-ubyte.gz": "133a9295f63da39943a7466bb500c728b0693e11aba5a4fddc92955d69244e9d",
+    "t10k-images-idx3-ubyte.gz": "bc9f8f501f39b3ca61f899a2f402edf2024bde012b73223431b6bd735e47a165",
+}
 
 
 def shared_name(split):
@@ -448,13 +485,19 @@ def open_shared(npy, record):
         if recorded != record:
             changed = sorted(key for key in record.keys() | recorded.keys() if record.get(key) != recorded.get(key))
             return None, f"{sidecar} does not match (it records other {', '.join(changed)})"
-        if file_sha256(npy) != sha256:
-            return None, f"{npy} fails the SHA-256 its sidecar records: it is truncated or corrupt"
-        rows = np.load(npy, mmap_mode="r")
+        if not isinstance(sha256, str):
+            return None, f"{sidecar} records no SHA-256 of the copy"
+        try:
+            rows = np.load(npy, mmap_mode="r")
+        except ValueError as e:  # shorter than its header says, or not a .npy file
+            return None, f"{npy} is truncated or corrupt ({e})"
     except (OSError, ValueError, KeyError, AttributeError, TypeError) as e:
         return None, f"the shared copy {npy} or its sidecar is missing or unreadable ({type(e).__name__}: {e})"
-    if rows.dtype != np.float32 or list(rows.shape) != record["shape"] or not rows.flags.c_contiguous:
+    if rows.dtype != np.dtype("<f4") or list(rows.shape) != record["shape"] or not rows.flags.c_contiguous:
         return None, f"{npy} holds {rows.dtype} {rows.shape}, not C-ordered float32 {tuple(record['shape'])}"
+    if hashlib.sha256(rows).hexdigest() != SHARED_SHA256.get(record["source"]):  # the array's bytes, not the sidecar's
+        return None, (f"{npy} fails the SHA-256 of the official MNIST images (pinned in mathnn.data): it is "
+                      f"truncated, corrupt or was changed")
     return rows, ""
 
 
@@ -476,8 +519,7 @@ def write_shared(folder, split, rows, record, mode=None):
     folder.mkdir(parents=True, exist_ok=True)
     npy = folder / shared_name(split)
     remove_stale_parts(folder, npy.name)  # what a killed writer left: 188 MB for train
-    token = secrets.token_hex(4)
-    tmp_npy, tmp_json = folder / f".{npy.name}.{token}.part", folder / f".{npy.name}.json.{token}.part"
+    tmp_npy, tmp_json = folder / part_name(npy.name), folder / part_name(npy.name + ".json")
     try:
         with open(tmp_npy, "xb") as f:
             np.save(f, rows)
@@ -525,7 +567,8 @@ def shared_images(split, root=None):
     (:func:`user_cache_dir`). Every call checks it against its sidecar (``.npy.json``), which
     records the SHA-256 of the .gz file it was made from (checked again: about 10 ms), the
     official SHA-256 of the decompressed content (checked once, when the copy was made), the
-    row order, dtype and shape, and the SHA-256 of the .npy itself, checked on every call too:
+    row order, dtype and shape, and the SHA-256 of the .npy; on every call the array's bytes are checked
+    against the SHA-256 pinned in the code (``SHARED_SHA256``), which no writer of the folder can change:
     we measured 0.1-0.2 s for the 220 MB of both splits (a CPU with SHA instructions, busy),
     for a whole load_mnist_splits() of 0.13-0.25 s, against 0.5-0.7 s for decompressing the
     .gz files as before. load_mnist_splits calls this once per process.
@@ -558,7 +601,8 @@ def shared_images(split, root=None):
                         rows = shared_rows_from_gz(split, gz) if rows is None else rows
                         shared = np.load(write_shared(folder, split, rows, record), mmap_mode="r")
             except OSError as e:
-                unwritable.append(f"cannot write into {folder} ({e.strerror or e})")
+                full = " (free some space there)" if e.errno == errno.ENOSPC else ""
+                unwritable.append(f"cannot write into {folder} ({e.strerror or e}){full}")
         if shared is not None:
             if bad:
                 warnings.warn(f"{'; '.join(bad)}: not used; MNIST's {split} images now come from "
@@ -638,6 +682,8 @@ def prepare_shared_folder(folder, download_ok=True):
             try:
                 write_shared(folder, split, shared_rows_from_gz(split, gz), record, mode=0o644)
             except OSError as e:
+                if e.errno == errno.ENOSPC:
+                    raise MNISTError(cannot_write(folder, e)) from e
                 raise MNISTError(f"cannot write into {folder} ({e.strerror or e}): make it writable for this "
                                  f"step (chmod u+w {folder}), then read-only again") from e
         paths += [folder / shared_name(split), folder / f"{shared_name(split)}.json"]
