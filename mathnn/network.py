@@ -39,6 +39,11 @@ def init_params(sizes=(784, 10, 10), init="he", rng=None, dtype=np.float32):
     check_rng(rng, "init_params")
     sizes = check_sizes(sizes, "init_params")
     dtype = check_float_dtype(dtype, "init_params")
+    entries = sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if entries * dtype.itemsize > 2**34:  # 16 GiB: a typo (an extra zero or two), not a network of this course
+        gib = entries * dtype.itemsize / 2**30
+        raise ValueError(f"init_params(): sizes={sizes} asks for {entries:,} weights ({gib:,.0f} GiB, more than "
+                         f"16 GiB): check the layer sizes")
     params = {}
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         sigma = {"zeros": 0.0, "normal": 1.0, "small": 0.01,

@@ -104,12 +104,16 @@ def check_array(func_name, name, value, axes, dims, short=None):
             f"{_describe(axes, dims)}, got {type(value).__name__}"
         )
     if value.dtype.kind not in "fiub":
-        raise ShapeError(f"{func_name}(): argument '{name}' has dtype {value.dtype}; expected numbers")
+        raise ShapeError(f"{func_name}(): argument '{name}' has dtype {value.dtype}; expected numbers (if they are "
+                         f"numbers written as text, convert them: {short}.astype(int) or {short}.astype(float))")
     shape = value.shape
     ok = len(shape) == len(axes)
+    bound_by = dims.setdefault("@", {})  # axis name -> the argument that fixed its size
     if ok:
         for axis, size in zip(axes, shape):
-            expected = axis if type(axis) is int else dims.setdefault(axis, size)
+            if type(axis) is not int and axis not in dims:
+                dims[axis], bound_by[axis] = size, name
+            expected = axis if type(axis) is int else dims[axis]
             if expected != size:
                 ok = False
                 break
@@ -121,9 +125,11 @@ def check_array(func_name, name, value, axes, dims, short=None):
             size == (a if type(a) is int else dims.get(a, size)) for a, size in zip(axes, shape[::-1])
         ):
             hint = f" (transposed? try {short}.T)"
+        sources = [f"{a}={dims[a]} from {bound_by[a]}" for a in axes if bound_by.get(a, name) != name]
+        source = f" ({', '.join(sources)})" if sources and not hint else ""
         raise ShapeError(
             f"{func_name}(): argument '{name}' has shape {shape}, "
-            f"expected {_describe(axes, dims)}{hint}"
+            f"expected {_describe(axes, dims)}{hint}{source}"
         )
 
 
