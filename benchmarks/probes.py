@@ -736,7 +736,10 @@ def cli(args, want="error", json_out=None, words=(), env=None, pipe_head=False, 
                 raise CLIResult("silently wrong", detail)
             if "error" not in out and "failed" not in out:
                 raise CLIResult("unclear", "no error in the JSON: " + detail)
-        if len(err.splitlines()) > 3 or not all(w.lower() in err.lower() for w in words):
+        last = err.splitlines()[-1] if err else ""  # argparse: the usage, then the error on the last line
+        if (interrupt_after or pipe_head) and len(err.splitlines()) > 1:
+            raise CLIResult("unclear", "more than one line: " + detail)
+        if not all(w.lower() in last.lower() for w in words):
             raise CLIResult("unclear", detail)
         raise CLIResult("clear", detail)
     return run

@@ -21,7 +21,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from mathnn.batches import one_hot
-from mathnn.data import load_mnist_splits
+from mathnn.data import NUM_VAL, load_mnist_splits, num_images
 from mathnn.layers import cross_entropy
 from mathnn.network import accuracy, backward, check_sizes, forward, init_params, num_layers
 from mathnn.optim import SGD, Adam, Momentum, check_lr, make_optimizer
@@ -266,12 +266,14 @@ def train_mnist(lr=None, init="he", num_epochs=3, batch_size=128, seed=0, *, siz
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"train_mnist(): seed must be a whole number >= 0 (it seeds np.random.default_rng), "
                          f"got {seed!r}")
+    m = num_images("train") - NUM_VAL  # 55,000 training images
+    if train_size is not None:
+        check_positive_int("train_size", train_size, "train_mnist", f"at most {m:,}; None: all")
+        if train_size > m:
+            raise ValueError(f"train_mnist(): train_size={train_size} but there are only {m:,} training images; "
+                             f"pass at most {m} (None: all of them)")
     X, y, X_val, y_val, _, _ = load_mnist_splits()
     if train_size is not None:
-        check_positive_int("train_size", train_size, "train_mnist", f"at most {X.shape[1]:,}; None: all")
-        if train_size > X.shape[1]:
-            raise ValueError(f"train_mnist(): train_size={train_size} but there are only {X.shape[1]:,} training "
-                             f"images; pass at most {X.shape[1]} (None: all of them)")
         X, y = X[:, :train_size], y[:train_size]
     rng = np.random.default_rng(seed)
     params = init_params(sizes, init, rng)

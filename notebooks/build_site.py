@@ -526,7 +526,7 @@ def _stop_workers(pool):
         with contextlib.suppress(OSError, ValueError):
             process.kill()
     for process in processes:
-        process.join(timeout=30)
+        process.join(timeout=5)
     pool.shutdown(wait=False, cancel_futures=True)
 
 
