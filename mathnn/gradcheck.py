@@ -9,6 +9,8 @@ per-entry ratio is dominated by rounding on entries whose gradient is almost zer
 (faint edge pixels of MNIST have gradients of 1e-7), which says nothing about a bug.
 """
 
+import numbers
+
 import numpy as np
 
 from mathnn.network import backward, forward, loss
@@ -58,7 +60,7 @@ def numerical_gradient(f, x, h=1e-5):
 
 def check_step(h, func_name):
     """The finite-difference step h: a finite number > 0 (1e-5 in float64), else ValueError."""
-    if isinstance(h, bool) or not isinstance(h, (int, float, np.floating)) or not 0 < h < np.inf:
+    if isinstance(h, bool) or not isinstance(h, numbers.Real) or not 0 < h < np.inf:
         raise ValueError(f"{func_name}(): h is the finite-difference step, a small number > 0 (e.g. h=1e-5); "
                          f"got {h!r}")
 

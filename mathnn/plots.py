@@ -13,6 +13,7 @@ matplotlib is imported when the first plot is drawn, not by ``import mathnn``.
 import base64
 import html
 import io
+import numbers
 
 import numpy as np
 
@@ -306,7 +307,7 @@ def show_hidden_weights(W1, title="what each hidden unit looks for (rows of W1)"
                          f"got {getattr(W1, 'shape', type(W1).__name__)}"
                          + (": transpose it, W1.T" if getattr(W1, "ndim", 0) == 2 and W1.shape[0] == 784 else ""))
     check_positive_int("ncols", ncols, "show_hidden_weights", "e.g. 10")
-    if limit is not None and not (isinstance(limit, (int, float)) and 0 < limit < np.inf):
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Real) or not 0 < limit < np.inf):
         raise ValueError(f"show_hidden_weights(): limit must be a positive number (the |weight| at full colour) "
                          f"or None; got {limit!r}")
     n = W1.shape[0]

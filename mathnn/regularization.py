@@ -13,6 +13,8 @@ expected value; at evaluation nothing is dropped and nothing is scaled:
 :func:`mathnn.train.fit` does both with ``weight_decay=lambda`` and ``keep=p``.
 """
 
+import numbers
+
 import numpy as np
 
 from mathnn.optim import check_lr
@@ -48,7 +50,7 @@ def dropout_forward(A, keep, rng):
     are scaled by 1/keep: the mask M holds 1/keep (kept) or 0 (dropped), A_drop = A * M.
     rng: a ``np.random.Generator``. Use it at training time only; at evaluation use A itself.
     """
-    if isinstance(keep, bool) or not isinstance(keep, (int, float, np.floating)) or not 0 < keep <= 1:
+    if isinstance(keep, bool) or not isinstance(keep, numbers.Real) or not 0 < keep <= 1:
         raise ValueError(f"dropout_forward(): keep is the probability of keeping a unit, in (0, 1], got {keep!r}")
     check_rng(rng, "dropout_forward")
     M = (rng.random(A.shape) < keep) / np.asarray(keep, dtype=A.dtype)  # (n, m): 1/keep or 0
