@@ -217,7 +217,7 @@ def kept_lost():
 
 
 error(A, "save_params(into a missing folder)", lambda: mn.save_params(TMP / "no" / "such" / "p.npz", params()),
-      "no/such")
+      "no/such", "folder")
 error(A, "save_params(path is a folder)", lambda: mn.save_params(TMP, params()), str(TMP))
 for label, p in [("NaN", {**params(), "W1": np.full((10, 784), np.nan, np.float32)}),
                  ("extra key", {**params(), "lr": np.float32(0.1)}), ("int arrays", {k: v.astype(int) for k, v in params().items()}),
@@ -926,7 +926,7 @@ ROOT = Path(mn.__file__).resolve().parent.parent
 
 
 def make_learner(force):
-    proc = subprocess.run(["make", "-n", "-C", str(ROOT), "learner", f"FORCE={force}", "STAMP=Makefile"],
+    proc = subprocess.run(["make", "-n", "-C", str(ROOT), "learner", f"FORCE={force}", "-o", ".venv/.installed-stamp"],
                           capture_output=True, text=True)
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "make_learner_edition" in line or "FORCE" in line]
     return proc.returncode, lines[-1] if lines else ""

@@ -115,8 +115,8 @@ def test_show_digits_says_to_transpose_images_in_rows():
 
 
 def make_learner(force):
-    result = subprocess.run(["make", "-n", "-C", str(ROOT), "learner", f"FORCE={force}", "STAMP=Makefile"],
-                            capture_output=True, text=True)
+    result = subprocess.run(["make", "-n", "-C", str(ROOT), "learner", f"FORCE={force}",
+                             "-o", ".venv/.installed-stamp"], capture_output=True, text=True)  # -o: no install
     return result.returncode, result.stdout + result.stderr
 
 
