@@ -261,7 +261,8 @@ def test_a_transposed_weight_is_blamed_on_the_weight_not_the_bias(sizes, key):
 def test_a_wrong_bias_next_to_a_right_weight_is_still_blamed_on_the_bias():
     d = arrays()
     with pytest.raises(mn.ShapeError,
-                       match=r"'params\['b1'\]' has shape \(7, 1\), expected \(n1=10, 1\) \(n1=10 from params\['W1'\]\)$"):
+                       match=r"'params\['b1'\]' has shape \(7, 1\), expected \(n1=10, 1\) "
+                             r"\(n1=10 from params\['W1'\]\)$"):
         mn.forward(with_key(d["params"], "b1", d["params"]["b1"][:7]), d["X"])
     with pytest.raises(mn.ShapeError, match=r"'params\['b2'\]' has shape \(10,\).*use b2\.reshape\(-1, 1\)"):
         mn.forward(with_key(d["params"], "b2", d["params"]["b2"].ravel()), d["X"])
