@@ -702,18 +702,18 @@ def cli(args, want="error", json_out=None, words=(), env=None, pipe_head=False, 
         start = time.monotonic()
         if pipe_head:
             shell = " ".join(map(str, command)) + " | head -1"
-            proc = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, env=full_env, timeout=timeout)
+            proc = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=TMP)
             code = 0
         elif interrupt_after:
-            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env)
+            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env, cwd=TMP)
             time.sleep(interrupt_after)
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=timeout)
             proc = subprocess.CompletedProcess(command, proc.returncode, out, err)
             code = proc.returncode
         else:
-            try:
-                proc = subprocess.run(command, capture_output=True, text=True, env=full_env, timeout=timeout)
+            try:  # (cwd: not a checkout, whose mathnn/ python -m would import before PYTHONPATH's)
+                proc = subprocess.run(command, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=TMP)
             except subprocess.TimeoutExpired:
                 raise CLIResult("hang", f"no end in {timeout} s") from None
             code = proc.returncode
