@@ -16,6 +16,7 @@ prints one line per probe that is not clear or correct, and the counts per class
 """
 
 import argparse
+import atexit
 import contextlib
 import io
 import json
@@ -200,7 +201,8 @@ correct(A, "confusion_matrix(lists)", lambda: mn.confusion_matrix([0, 1, 1], [0,
         lambda C: C[1, 0] == 1 and C.sum() == 3)
 
 # save_params / load_params (and nothing lost)
-TMP = Path(tempfile.mkdtemp(prefix="mathnn-probes-"))
+TMP = Path(tempfile.mkdtemp(prefix="mathnn-probes-"))  # the probes' files, removed at exit
+atexit.register(shutil.rmtree, TMP, True)
 KEPT = TMP / "kept.npz"
 
 
@@ -734,7 +736,7 @@ def cli(args, want="error", json_out=None, words=(), env=None, pipe_head=False, 
                 raise CLIResult("unclear", "no JSON on stdout: " + detail) from None
             if json_out is not None and not json_out(out):
                 raise CLIResult("silently wrong", detail)
-            if "error" not in out and "failed" not in out:
+            if "error" not in out and "failed" not in out and not out.get("diverged"):
                 raise CLIResult("unclear", "no error in the JSON: " + detail)
         last = err.splitlines()[-1] if err else ""  # argparse: the usage, then the error on the last line
         if (interrupt_after or pipe_head) and len(err.splitlines()) > 1:
@@ -967,7 +969,6 @@ def main(argv=None):
     print("  " + ", ".join(f"{c} {n}" for c, n in counts.items()))
     if args.json:
         Path(args.json).write_text(json.dumps(dict(counts=counts, results=results), indent=1))
-    shutil.rmtree(TMP, ignore_errors=True)
     return 0
 
 
