@@ -669,6 +669,47 @@ for label, change in [("zeros with an updated sidecar", blank_with_sidecar),
     correct(A, f"shared copy {label}: detected, rebuilt, said", tampered(change), official, lost=gz_lost)
 
 
+def disk_full(thunk):
+    """Run thunk with every write of a shared copy failing as on a full disk (ENOSPC)."""
+    def run():
+        import errno
+
+        from mathnn import data
+        make_shared()
+        for name in (data.shared_name("test"), data.shared_name("test") + ".json"):
+            (SHARED / name).unlink(missing_ok=True)
+        saved = data.write_shared
+
+        def full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        data.write_shared = full
+        try:
+            return thunk(data)
+        finally:
+            data.write_shared = saved
+    return run
+
+
+def no_cache(thunk):
+    def run(data):
+        saved = os.environ.get("XDG_CACHE_HOME")
+        os.environ["XDG_CACHE_HOME"] = str(SHARED / "cache")
+        try:
+            return thunk(data)
+        finally:
+            if saved is None:
+                os.environ.pop("XDG_CACHE_HOME")
+            else:
+                os.environ["XDG_CACHE_HOME"] = saved
+    return run
+
+
+error(A, "prepare_shared_folder on a full disk", disk_full(lambda data: data.prepare_shared_folder(SHARED, False)),
+      "full", "free")
+error(A, "shared_images on a full disk", disk_full(no_cache(lambda data: data.shared_images("test", root=SHARED))),
+      "space")
+
+
 def dead_part():
     from mathnn import data
     folder = TMP / "parts"
