@@ -145,7 +145,7 @@ strip: $(STAMP)
 	$(BIN)/nbstripout --extra-keys "metadata.widgets" notebooks/*.ipynb
 
 learner: $(STAMP)
-	$(BIN)/python notebooks/make_learner_edition.py $(if $(filter-out 0,$(FORCE)),--force)
+	$(BIN)/python notebooks/make_learner_edition.py $(if $(filter 1 yes true YES TRUE True Yes,$(FORCE)),--force,$(if $(filter-out 0 no false NO FALSE False No,$(FORCE)),$(error FORCE=$(FORCE) is neither yes (1, yes, true) nor no (0, no, false): use FORCE=1 to replace edited notebooks (a backup is kept), or leave FORCE out)))
 
 HUB_DIR ?= build/hub
 HUB_PORT ?= 8000

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from mathnn.course import add_lab_command
 from mathnn.data import MNISTError, load_mnist, load_mnist_splits, prepare_shared_folder
 from mathnn.network import INITS, accuracy, init_params
 from mathnn.optim import OPTIMIZERS, cosine_schedule
-from mathnn.train import fit, train_mnist
+from mathnn.train import CHANCE, fit, train_mnist
 
 # The default recipe: the best median validation accuracy over seeds 0-4 that we found for the
 # 784-10-10 network in a few seconds (benchmarks/recipe.md lists the runs that chose it).
@@ -52,16 +53,28 @@ def train(args):
         "train_seconds": history.cumulative_seconds[-1] if history.cumulative_seconds else 0.0,
         "epochs": len(history.epoch),
         "diverged": history.diverged,
+        "failed": failure(history, test_accuracy),
         "recipe": {k: getattr(args, k) for k in DEFAULTS},
     }
     if args.json:
         print(to_json(result))
     else:
-        if history.diverged:
-            print(history.diverged, file=sys.stderr)
+        if result["failed"]:
+            print(result["failed"], file=sys.stderr)
         print(f"test accuracy {result['test_accuracy']:.4f} after {result['epochs']} epochs, "
               f"{result['train_seconds']:.2f} s of training")
-    return 1 if history.diverged else 0
+    return 1 if result["failed"] else 0
+
+
+def failure(history, test_accuracy):
+    """Why a finished run counts as failed (its JSON's "failed", and exit code 1), or None: it diverged, or it
+    ended no better than guessing (test accuracy below CHANCE: dead ReLUs after too large a learning rate)."""
+    if history.diverged:
+        return history.diverged
+    if not test_accuracy >= CHANCE:  # NaN too
+        return (f"test accuracy {test_accuracy:.3f} is no better than guessing (below {CHANCE}): the network did "
+                f"not learn; usually the learning rate is too large (its ReLUs died): try a smaller --lr")
+    return None
 
 
 def train_flops(sizes, m):
@@ -185,8 +198,45 @@ def SIZES(text):
     return sizes
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, except that with --json a usage error is one JSON object on stdout too."""
+
+    json_errors = False
+
+    def error(self, message):
+        if Parser.json_errors:
+            print(to_json({"error": f"{self.prog}: {message}"}))
+        super().error(message)  # the usage and the message on stderr, exit code 2
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m mathnn", description=__doc__.splitlines()[0])
+    """Run one command; return its exit code. With --json, stdout holds one JSON object whatever happens
+    ({"error": ...} and a non-zero code on failure); Ctrl+C and a closed output pipe end with one line."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    Parser.json_errors = "--json" in argv
+    try:
+        return run(argv)
+    except KeyboardInterrupt:
+        return stop(130, "interrupted (Ctrl+C); nothing was saved", "python -m mathnn: ")
+    except BrokenPipeError:  # e.g. `python -m mathnn train | head -1`: the reader left
+        with contextlib.suppress(OSError):  # no second error when Python flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("python -m mathnn: output closed early (broken pipe); stopped", file=sys.stderr)
+        return 141
+
+
+def stop(code, message, prefix="error: "):
+    """End with one line on stderr, prefix + message (and with --json, {"error": message} on stdout); return
+    the exit code."""
+    if Parser.json_errors:
+        with contextlib.suppress(OSError):
+            print(to_json({"error": message}), flush=True)
+    print(prefix + message, file=sys.stderr)
+    return code
+
+
+def run(argv):
+    parser = Parser(prog="python -m mathnn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("train", help="train the 784-10-10 network on MNIST")
     p.add_argument("--sizes", type=SIZES, default=DEFAULTS["sizes"], help="layer sizes, e.g. 784,128,10")
@@ -216,5 +266,12 @@ def main(argv=None):
     try:
         return args.run(args)
     except MNISTError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return stop(2, str(e))
+    except BrokenPipeError:
+        raise
+    except (ValueError, OSError) as e:  # bad settings, a folder that cannot be written, ...
+        return stop(1, f"{type(e).__name__}: {e}")
+    except Exception as e:
+        if not Parser.json_errors:
+            raise
+        return stop(1, f"{type(e).__name__}: {e}")

@@ -20,6 +20,7 @@ copy in memory for all the notebook kernels of a machine, instead of one per ker
 """
 
 import contextlib
+import errno
 import functools
 import gzip
 import hashlib
@@ -28,6 +29,7 @@ import math
 import os
 import secrets
 import time
+import urllib.error
 import urllib.request
 import warnings
 import zlib
@@ -40,6 +42,8 @@ except ImportError:  # Windows: build_lock falls back to a lock file created exc
     fcntl = None
 
 import numpy as np
+
+from mathnn.shapes import check_float_dtype, check_rng
 
 __all__ = ["MNISTError", "MNISTSplits", "NUM_VAL", "SPLIT_SEED", "find_or_download", "load_mnist", "load_mnist_splits",
            "prepare_shared_folder", "read_idx_gz", "shared_images", "split_train_val"]
@@ -183,28 +187,57 @@ def search_dirs(root=None):
     """
     dirs = [Path(root)] if root is not None else []
     if os.environ.get("MATHNN_DATA"):
-        dirs.append(Path(os.path.abspath(os.environ["MATHNN_DATA"])))
+        env = Path(os.path.abspath(os.environ["MATHNN_DATA"]))
+        if env.exists() and not env.is_dir():
+            raise MNISTError(f"MATHNN_DATA={os.environ['MATHNN_DATA']} is a file, not a folder: set MATHNN_DATA to "
+                             f"the folder that holds (or will hold) MNIST's four .gz files")
+        if env.is_symlink() and not env.exists():
+            raise MNISTError(f"MATHNN_DATA={os.environ['MATHNN_DATA']} is a symbolic link that leads nowhere (a "
+                             f"broken link, or a loop): point MATHNN_DATA at a real folder")
+        dirs.append(env)
     dirs.append(default_dir())
     return dirs
 
 
 def cannot_write(folder, error):
     """The message for a download folder that cannot be written to."""
+    if getattr(error, "errno", None) == errno.ENOSPC:
+        return f"the disk holding {folder} is full: free some space, or set MATHNN_DATA to a folder on another disk"
     return (
         f"cannot write into the folder {folder} ({error.strerror or error}); download into a folder "
         f"you can write to: set MATHNN_DATA to it, or pass load_mnist(root=...)"
     )
 
 
+def part_name(filename):
+    """A new temporary name for filename: .FILENAME.PID-TOKEN.part (the PID tells whether its writer still runs)."""
+    return f".{filename}.{os.getpid()}-{secrets.token_hex(4)}.part"
+
+
+def writer_gone(part):
+    """True when the .part file's name carries the PID of a process that no longer runs (on this machine)."""
+    pid = part.name.rsplit(".", 2)[-2].split("-")[0]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it runs, as another user
+        return False
+    return False
+
+
 def remove_stale_parts(dest_dir, filename):
     """Delete the .part files of filename that a killed download (or shared copy's write) left in dest_dir.
 
-    Only those older than a download may take: a younger one may belong to a download
-    still running in another process (two notebooks started at once).
+    Those whose writer (the PID in their name) no longer runs, at once; any other only when it is older
+    than a download may take: it may belong to a download still running in another process (two
+    notebooks started at once), or on another machine sharing the folder.
     """
     for part in dest_dir.glob(f".{filename}.*.part"):
         with contextlib.suppress(OSError):  # gone already, or not ours to delete
-            if time.time() - part.stat().st_mtime > DOWNLOAD_DEADLINE + READ_TIMEOUT:
+            if writer_gone(part) or time.time() - part.stat().st_mtime > DOWNLOAD_DEADLINE + READ_TIMEOUT:
                 part.unlink()
 
 
@@ -252,7 +285,7 @@ def download(filename, dest_dir, mirrors=None, progress=True):
     errors = []
     for mirror in mirrors or MIRRORS:
         url = mirror + filename
-        tmp = dest_dir / f".{filename}.{secrets.token_hex(4)}.part"
+        tmp = dest_dir / part_name(filename)
         try:
             out = open(tmp, "xb")  # a new file, mode 0o666 minus the umask (0o644 under umask 022)
         except OSError as e:
@@ -263,11 +296,22 @@ def download(filename, dest_dir, mirrors=None, progress=True):
             read_idx_gz(tmp, SHA256[filename], SIZE[filename], name="the downloaded file", advice="")
             os.replace(tmp, dest_dir / filename)
             return dest_dir / filename
+        except urllib.error.HTTPError as e:  # the server answered: 404, 503, ...
+            errors.append(f"{url}: {e}")
+        except urllib.error.URLError as e:  # no network, no such host, refused: say so in words
+            errors.append(f"{url}: cannot connect ({getattr(e, 'reason', e)}; no network?)")
+        except OSError as e:
+            if e.errno == errno.ENOSPC:
+                raise MNISTError(f"the disk holding {dest_dir} is full: free some space, or set MATHNN_DATA to a "
+                                 f"folder on another disk") from e
+            errors.append(f"{url}: {e}")
         except Exception as e:  # network, slowness, truncation, corruption: try the next mirror
             errors.append(f"{url}: {e}")
         finally:
             tmp.unlink(missing_ok=True)
-    raise MNISTError("; ".join(errors))
+    raise MNISTError("; ".join(errors) + ("; without a network, copy the four MNIST .gz files into "
+                                          f"{dest_dir} from a machine that has them"
+                                          if all("no network?" in error for error in errors) else ""))
 
 
 def relative_env_note():
@@ -315,10 +359,7 @@ def load_mnist(split="train", root=None, download=True, dtype=np.float32):
     """
     if split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise ValueError(f"load_mnist(): dtype must be a floating-point type such as np.float32 or np.float64 "
-                         f"(pixels are scaled to [0, 1]), got {dtype}")
+    dtype = check_float_dtype(dtype, "load_mnist")
     image_file, label_file = FILES[split]
     images = read_idx_gz(find_or_download(image_file, root, download), SHA256[image_file], SIZE[image_file])
     labels = read_idx_gz(find_or_download(label_file, root, download), SHA256[label_file], SIZE[label_file])
@@ -366,8 +407,7 @@ def split_train_val(X, y, num_val=NUM_VAL, rng=None):
     X_train (784, m - num_val), y_train (m - num_val,), X_val (784, num_val), y_val (num_val,),
     column-major like X (each image contiguous).
     """
-    if rng is None:
-        raise ValueError("split_train_val needs an explicit rng, e.g. rng=np.random.default_rng(0)")
+    check_rng(rng, "split_train_val")
     m = len(y)
     if not 0 < num_val < m:
         raise ValueError(f"num_val must lie between 1 and {m - 1} (the number of examples - 1), got {num_val}")
@@ -381,6 +421,14 @@ def split_train_val(X, y, num_val=NUM_VAL, rng=None):
 # ---------------------------------------------------------------------------------------------
 
 SHARED_FORMAT = 1  # the layout of the shared files; a copy whose sidecar records another one is rebuilt
+# SHA-256 of the shared copies' arrays (their float32 bytes, little-endian, rows in shared_row_order), the
+# same for every faithful copy: made from the official files (SHA256 above) as shared_rows_from_gz makes them.
+# A copy is checked against these, not only against its sidecar, which anyone who can replace the .npy in a
+# writable folder can rewrite too.
+SHARED_SHA256 = {
+    "train-images-idx3-ubyte.gz": "133a9295f63da39943a7466bb500c728b0693e11aba5a4fddc92955d69244e9d",
+    "t10k-images-idx3-ubyte.gz": "bc9f8f501f39b3ca61f899a2f402edf2024bde012b73223431b6bd735e47a165",
+}
 
 
 def shared_name(split):
@@ -437,13 +485,19 @@ def open_shared(npy, record):
         if recorded != record:
             changed = sorted(key for key in record.keys() | recorded.keys() if record.get(key) != recorded.get(key))
             return None, f"{sidecar} does not match (it records other {', '.join(changed)})"
-        if file_sha256(npy) != sha256:
-            return None, f"{npy} fails the SHA-256 its sidecar records: it is truncated or corrupt"
-        rows = np.load(npy, mmap_mode="r")
+        if not isinstance(sha256, str):
+            return None, f"{sidecar} records no SHA-256 of the copy"
+        try:
+            rows = np.load(npy, mmap_mode="r")
+        except ValueError as e:  # shorter than its header says, or not a .npy file
+            return None, f"{npy} is truncated or corrupt ({e})"
     except (OSError, ValueError, KeyError, AttributeError, TypeError) as e:
         return None, f"the shared copy {npy} or its sidecar is missing or unreadable ({type(e).__name__}: {e})"
-    if rows.dtype != np.float32 or list(rows.shape) != record["shape"] or not rows.flags.c_contiguous:
+    if rows.dtype != np.dtype("<f4") or list(rows.shape) != record["shape"] or not rows.flags.c_contiguous:
         return None, f"{npy} holds {rows.dtype} {rows.shape}, not C-ordered float32 {tuple(record['shape'])}"
+    if hashlib.sha256(rows).hexdigest() != SHARED_SHA256.get(record["source"]):  # the array's bytes, not the sidecar's
+        return None, (f"{npy} fails the SHA-256 of the official MNIST images (pinned in mathnn.data): it is "
+                      f"truncated, corrupt or was changed")
     return rows, ""
 
 
@@ -465,8 +519,7 @@ def write_shared(folder, split, rows, record, mode=None):
     folder.mkdir(parents=True, exist_ok=True)
     npy = folder / shared_name(split)
     remove_stale_parts(folder, npy.name)  # what a killed writer left: 188 MB for train
-    token = secrets.token_hex(4)
-    tmp_npy, tmp_json = folder / f".{npy.name}.{token}.part", folder / f".{npy.name}.json.{token}.part"
+    tmp_npy, tmp_json = folder / part_name(npy.name), folder / part_name(npy.name + ".json")
     try:
         with open(tmp_npy, "xb") as f:
             np.save(f, rows)
@@ -534,7 +587,8 @@ def shared_images(split, root=None):
     (:func:`user_cache_dir`). Every call checks it against its sidecar (``.npy.json``), which
     records the SHA-256 of the .gz file it was made from (checked again: about 10 ms), the
     official SHA-256 of the decompressed content (checked once, when the copy was made), the
-    row order, dtype and shape, and the SHA-256 of the .npy itself, checked on every call too:
+    row order, dtype and shape, and the SHA-256 of the .npy; on every call the array's bytes are checked
+    against the SHA-256 pinned in the code (``SHARED_SHA256``), which no writer of the folder can change:
     we measured 0.1-0.2 s for the 220 MB of both splits (a CPU with SHA instructions, busy),
     for a whole load_mnist_splits() of 0.13-0.25 s, against 0.5-0.7 s for decompressing the
     .gz files as before. load_mnist_splits calls this once per process.
@@ -567,7 +621,8 @@ def shared_images(split, root=None):
                         rows = shared_rows_from_gz(split, gz) if rows is None else rows
                         shared = np.load(write_shared(folder, split, rows, record), mmap_mode="r")
             except OSError as e:
-                unwritable.append(f"cannot write into {folder} ({e.strerror or e})")
+                full = " (free some space there)" if e.errno == errno.ENOSPC else ""
+                unwritable.append(f"cannot write into {folder} ({e.strerror or e}){full}")
         if shared is not None:
             if bad:
                 warnings.warn(f"{'; '.join(bad)}: not used; MNIST's {split} images now come from "
@@ -647,6 +702,8 @@ def prepare_shared_folder(folder, download_ok=True):
             try:
                 write_shared(folder, split, shared_rows_from_gz(split, gz), record, mode=0o644)
             except OSError as e:
+                if e.errno == errno.ENOSPC:
+                    raise MNISTError(cannot_write(folder, e)) from e
                 raise MNISTError(f"cannot write into {folder} ({e.strerror or e}): make it writable for this "
                                  f"step (chmod u+w {folder}), then read-only again") from e
         paths += [folder / shared_name(split), folder / f"{shared_name(split)}.json"]

@@ -35,6 +35,12 @@ def check_update(step_fn, params):
     cause is an optimizer that holds references to gradient buffers which backward replaced
     (``self.dW = ...``) instead of filling (``self.dW[:] = ...``).
     """
+    if not callable(step_fn):
+        raise TypeError(f"check_update(): step_fn must be a function of no arguments that runs one training step, "
+                        f"e.g. lambda: opt.step(grads); got {type(step_fn).__name__}")
+    if not isinstance(params, dict) or not params:
+        raise TypeError(f"check_update(): params must be a dict of the arrays the step updates, e.g. "
+                        f"{{'W1': layer1.W, ...}}; got {type(params).__name__}")
     before = {name: np.array(p, dtype=np.float64, copy=True) for name, p in params.items()}
     step_fn()
     change = {}
@@ -61,6 +67,7 @@ LOSS_JUMP = 1.25
 LOSS_STUCK = 0.9
 
 
+@shapes(params="layers", X="n0 m")
 def dead_units(params, X):
     """Which hidden units are dead on X (n0, m): their ReLU outputs 0 on every column.
 

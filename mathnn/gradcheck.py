@@ -9,6 +9,8 @@ per-entry ratio is dominated by rounding on entries whose gradient is almost zer
 (faint edge pixels of MNIST have gradients of 1e-7), which says nothing about a bug.
 """
 
+import numbers
+
 import numpy as np
 
 from mathnn.network import backward, forward, loss
@@ -36,6 +38,10 @@ def numerical_gradient(f, x, h=1e-5):
     arguments and must read x. x must be a float array (float64 for gradient checks):
     in an int array, x[i] = x[i] + h would be truncated back. Returns float64, x's shape.
     """
+    check_step(h, "numerical_gradient")
+    if not callable(f):
+        raise TypeError(f"numerical_gradient(): f must be a function of no arguments that reads x and returns the "
+                        f"loss, e.g. lambda: loss(params, X, Y); got {type(f).__name__}")
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError(f"numerical_gradient(): x must be a float NumPy array (float64 for gradient checks), got "
                         f"{getattr(x, 'dtype', type(x).__name__)}: an entry nudged by h={h} would be truncated or "
@@ -52,6 +58,13 @@ def numerical_gradient(f, x, h=1e-5):
     return grad
 
 
+def check_step(h, func_name):
+    """The finite-difference step h: a finite number > 0 (1e-5 in float64), else ValueError."""
+    if isinstance(h, bool) or not isinstance(h, numbers.Real) or not 0 < h < np.inf:
+        raise ValueError(f"{func_name}(): h is the finite-difference step, a small number > 0 (e.g. h=1e-5); "
+                         f"got {h!r}")
+
+
 def check_grads(params, grads):
     """Check that grads has a ``d``-key for every parameter, each with that parameter's shape.
 
@@ -59,6 +72,9 @@ def check_grads(params, grads):
     Raises :class:`mathnn.ShapeError`, e.g. "check_grads(): argument 'grads['dW1']' has shape
     (784, 10), expected (10, 784) (transposed? ...)": dW must have W's shape (eq. 6).
     """
+    if not isinstance(grads, dict):
+        raise ShapeError(f"check_grads(): grads should be a dict {{'dW1': ..., 'db1': ..., ...}} (what backward "
+                         f"returns), got {type(grads).__name__}")
     for key, p in params.items():
         if "d" + key not in grads:
             raise ShapeError(f"check_grads(): grads has no key 'd{key}' (its keys: {', '.join(grads)})")
@@ -75,6 +91,10 @@ def grad_check(params, X, Y, h=1e-5, backward_fn=backward):
     (TypeError otherwise), and few: every entry of every parameter costs two forward passes. Returns rows
     (name, shape, rel_error), one per parameter, e.g. ("W1", (10, 784), 3e-10): above 1e-7 means a bug.
     """
+    check_step(h, "grad_check")
+    if not callable(backward_fn):
+        raise TypeError(f"grad_check(): backward_fn must be a function backward_fn(params, cache, Y) -> grads, "
+                        f"got {type(backward_fn).__name__}")
     not_float64 = [name for name, a in [*params.items(), ("X", X), ("Y", Y)] if a.dtype != np.float64]
     if not_float64:
         raise TypeError(f"grad_check(): {', '.join(not_float64)} not float64: in float32, rounding alone gives "

@@ -126,6 +126,12 @@ class Sequential:
     def __init__(self, *modules):
         if not modules:
             raise ValueError("Sequential() needs at least one module, e.g. Sequential(Linear(784, 10, rng), ReLU())")
+        for i, module in enumerate(modules):
+            missing = [name for name in ("forward", "backward", "params", "grads") if not hasattr(module, name)]
+            if missing or isinstance(module, type):
+                raise TypeError(f"Sequential(): module {i} ({module!r:.60}) is not a module: it needs the methods "
+                                f"forward, backward, params and grads" + (" (a class? make one: ReLU(), not ReLU)"
+                                                                          if isinstance(module, type) else ""))
         self.modules = list(modules)
 
     def forward(self, X):

@@ -8,13 +8,15 @@ with ``n0 = 784`` inputs. Gradients use the same keys with a ``d`` in front
 """
 
 import os
+import secrets
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from mathnn import data, layers
-from mathnn.shapes import ShapeError, check_array, shapes
+from mathnn.batches import check_labels
+from mathnn.shapes import ShapeError, check_array, check_float_dtype, check_positive_int, check_rng, shapes
 
 __all__ = ["INITS", "init_params", "forward", "backward", "loss", "loss_and_grads", "predict", "accuracy",
            "confusion_matrix", "num_layers", "save_params", "load_params", "trained_path"]
@@ -34,8 +36,14 @@ def init_params(sizes=(784, 10, 10), init="he", rng=None, dtype=np.float32):
     """
     if init not in INITS:
         raise ValueError(f"init_params(): unknown init {init!r}; choose one of {INITS}")
-    if rng is None:
-        raise ValueError("init_params needs an explicit rng, e.g. rng=np.random.default_rng(0)")
+    check_rng(rng, "init_params")
+    sizes = check_sizes(sizes, "init_params")
+    dtype = check_float_dtype(dtype, "init_params")
+    entries = sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if entries * dtype.itemsize > 2**34:  # 16 GiB: a typo (an extra zero or two), not a network of this course
+        gib = entries * dtype.itemsize / 2**30
+        raise ValueError(f"init_params(): sizes={sizes} asks for {entries:,} weights ({gib:,.0f} GiB, more than "
+                         f"16 GiB): check the layer sizes")
     params = {}
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         sigma = {"zeros": 0.0, "normal": 1.0, "small": 0.01,
@@ -43,6 +51,17 @@ def init_params(sizes=(784, 10, 10), init="he", rng=None, dtype=np.float32):
         params[f"W{l}"] = (sigma * rng.standard_normal((n_out, n_in))).astype(dtype)
         params[f"b{l}"] = np.zeros((n_out, 1), dtype=dtype)
     return params
+
+
+def check_sizes(sizes, func_name):
+    """sizes as a tuple of ints (n0, n1, ..., n_D), at least two positive whole numbers; else ValueError."""
+    example = "e.g. sizes=(784, 10, 10)"
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
+        raise ValueError(f"{func_name}(): sizes must be a tuple of at least two layer sizes (inputs, ..., outputs), "
+                         f"{example}; got {sizes!r}")
+    for size in sizes:
+        check_positive_int(f"every layer size in sizes={tuple(sizes)!r}", size, func_name, example)
+    return tuple(int(size) for size in sizes)
 
 
 def num_layers(params):
@@ -136,6 +155,7 @@ def accuracy(params, X, y):
     y = np.asarray(y)
     if y.shape != (X.shape[1],):
         raise ShapeError(f"accuracy(): argument 'y' has shape {y.shape}, expected (m={X.shape[1]},)")
+    check_labels(y, params[f"W{num_layers(params)}"].shape[0], "accuracy")
     _check_finite_inputs("accuracy", X)
     return float((predict(params, X) == y).mean())
 
@@ -146,15 +166,12 @@ def confusion_matrix(y_true, y_pred, num_classes=10):
     Both must be integer class indices in 0 .. k-1 (k = num_classes), one prediction per label.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    check_positive_int("num_classes", num_classes, "confusion_matrix", "e.g. 10")
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        if y.ndim != 1 or y.dtype.kind not in "iu":
+        if y.ndim != 1:
             raise ValueError(f"confusion_matrix(): {name} should be a 1-D array of integer class indices, "
-                             f"got shape {y.shape} and dtype {y.dtype}")
-        outside = np.flatnonzero((y < 0) | (y >= num_classes))
-        if len(outside):
-            raise ValueError(f"confusion_matrix(): {name} holds {len(outside)} value(s) outside 0..{num_classes - 1}, "
-                             f"e.g. {y[outside[0]]} at index {outside[0]}; pass class indices 0..{num_classes - 1} "
-                             f"(or the right num_classes)")
+                             f"got shape {y.shape}")
+        check_labels(y, num_classes, "confusion_matrix", name)
     if len(y_true) != len(y_pred):
         raise ValueError(f"confusion_matrix(): y_true has {len(y_true)} labels but y_pred has {len(y_pred)} "
                          f"predictions; pass one prediction per label")
@@ -212,11 +229,23 @@ def save_params(path, params):
         raise ValueError(f"save_params(): not saved, because {problem}. Save the parameters of a network "
                          f"that trained well (retrain, with a smaller lr if the training diverged).")
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"save_params(): not saved: the folder {path.parent} does not exist; create it "
+                                f"(mkdir -p {path.parent}) or save into an existing folder")
+    if path.is_dir():
+        raise IsADirectoryError(f"save_params(): not saved: {path} is a folder; give a file name, e.g. "
+                                f"{path / '784-10-10.npz'}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "wb") as f:
             np.savez(f, **params)
+            f.flush()
+            os.fsync(f.fileno())  # on disk before the rename, so a crash leaves the old file or the new one
         os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise type(e)(e.errno, f"save_params(): not saved to {path} ({e.strerror or e}); the file there, if any, "
+                               f"is as it was") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from mathnn.shapes import check_positive_int
+
 __all__ = ["SGD", "Momentum", "Adam", "make_optimizer", "step_schedule", "cosine_schedule"]
 
 
@@ -31,16 +33,42 @@ def _beta(value, name="beta"):
     return _number(name, value, lambda x: 0 <= x < 1, "in [0, 1) (e.g. 0.9)")
 
 
+def check_updatable(params, who):
+    """Refuse params that an optimizer could not update in place: not a dict of writable float arrays."""
+    if not isinstance(params, dict) or not params:
+        raise ValueError(f"{who}: params must be a dict of parameter arrays, e.g. {{'W1': W1, 'b1': b1, ...}} "
+                         f"(mn.init_params or net.params()); got {type(params).__name__} {params!r:.60}")
+    for key, p in params.items():
+        if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+            raise ValueError(f"{who}: params[{key!r}] must be a floating-point NumPy array, got "
+                             f"{getattr(p, 'dtype', type(p).__name__)}")
+        if not p.flags.writeable:
+            raise ValueError(f"{who}: params[{key!r}] is read-only, so it cannot be updated in place (arrays of "
+                             f"load_mnist_splits or a memory map?): pass a copy, e.g. "
+                             f"{{k: v.copy() for k, v in params.items()}}")
+
+
+def _missing_grad(params, grads, who):
+    """The KeyError for grads that lack the gradient of a parameter (called when a step raised KeyError)."""
+    missing = [f"d{key}" for key in params if f"d{key}" not in grads]
+    return KeyError(f"{who}.step(): grads has no {', '.join(missing)} (it has {', '.join(map(str, grads))}): every "
+                    f"parameter KEY needs its gradient 'dKEY' of the same shape")
+
+
 class SGD:
     """Plain gradient descent: p <- p - lr * dp  (eq. 12)."""
 
     def __init__(self, params, lr=0.1):
+        check_updatable(params, type(self).__name__ + "()")
         self.params, self.lr = params, check_lr(lr)
 
     def step(self, grads):
         """grads {"dW1": (n1, n0), "db1": (n1, 1), ...}, each its parameter's shape; updates params in place."""
-        for key, p in self.params.items():
-            p -= self.lr * grads["d" + key]
+        try:
+            for key, p in self.params.items():
+                p -= self.lr * grads["d" + key]
+        except KeyError:
+            raise _missing_grad(self.params, grads, type(self).__name__) from None
 
 
 class Momentum(SGD):
@@ -53,6 +81,8 @@ class Momentum(SGD):
 
     def step(self, grads):
         """grads {"dW1": (n1, n0), "db1": (n1, 1), ...}, each its parameter's shape; updates params in place."""
+        if any("d" + key not in grads for key in self.params):
+            raise _missing_grad(self.params, grads, type(self).__name__)
         for key, p in self.params.items():
             v = self.velocity[key]
             v *= self.beta
@@ -78,6 +108,8 @@ class Adam(SGD):
 
     def step(self, grads):
         """grads {"dW1": (n1, n0), "db1": (n1, 1), ...}, each its parameter's shape; updates params in place."""
+        if any("d" + key not in grads for key in self.params):
+            raise _missing_grad(self.params, grads, type(self).__name__)
         self.t += 1
         correction1, correction2 = 1 - self.beta1**self.t, 1 - self.beta2**self.t
         for key, p in self.params.items():
@@ -99,24 +131,41 @@ def make_optimizer(name, params, lr):
     return OPTIMIZERS[name](params, lr=lr)
 
 
+def _epoch(epoch, schedule):
+    """The epoch if it is a finite number >= 0 (2.5: half-way through the third epoch), else ValueError."""
+    return _number(f"{schedule}: epoch", epoch, lambda x: 0 <= x < math.inf, "a number >= 0 (epochs count from 0)")
+
+
 def step_schedule(lr, drop=0.5, every=2):
     """lr(epoch) = lr * drop ** (epoch // every), epochs counted from 0.
 
-    lr >= 0 finite; drop in (0, 1]; every a positive int (epochs).
+    lr >= 0 finite; drop in (0, 1]; every a positive int (epochs). It has no end: past any number of
+    epochs it keeps dropping by ``drop`` every ``every`` epochs.
     """
     lr = check_lr(lr)
     drop = _number("drop", drop, lambda x: 0 < x <= 1, "in (0, 1] (e.g. 0.5: halve the learning rate)")
-    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every <= 0:
-        raise ValueError(f"every must be a positive whole number of epochs, got {every!r}")
-    return lambda epoch: lr * drop ** (epoch // every)
+    every = check_positive_int("every", every, "step_schedule", "a number of epochs, e.g. 2")
+
+    def schedule(epoch):
+        return lr * drop ** (_epoch(epoch, "step_schedule") // every)
+    return schedule
 
 
 def cosine_schedule(lr, num_epochs):
     """lr(epoch) = lr * (1 + cos(pi * epoch / num_epochs)) / 2: from lr down towards 0.
 
-    lr >= 0 finite; num_epochs a positive int, the length of the run.
+    lr >= 0 finite; num_epochs a positive int, the length of the run: the schedule is defined for the
+    epochs 0 <= epoch < num_epochs (fractions too) and refuses (ValueError) any epoch from num_epochs on,
+    where it would reach 0 and climb back up. A run that trains longer needs cosine_schedule(lr, its
+    number of epochs).
     """
     lr = check_lr(lr)
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Integral) or num_epochs <= 0:
-        raise ValueError(f"num_epochs must be a positive whole number, got {num_epochs!r}")
-    return lambda epoch: lr * (1 + math.cos(math.pi * epoch / num_epochs)) / 2
+    num_epochs = check_positive_int("num_epochs", num_epochs, "cosine_schedule", "the length of the run, e.g. 10")
+
+    def schedule(epoch):
+        if _epoch(epoch, "cosine_schedule") >= num_epochs:  # at num_epochs: lr 0, an epoch that learns nothing
+            raise ValueError(f"cosine_schedule: epoch {epoch} is past the end of this schedule of {num_epochs} "
+                             f"epochs (0 .. {num_epochs - 1}), where it would climb back up; make the schedule "
+                             f"for the whole run: cosine_schedule(lr, num_epochs=<the run's number of epochs>)")
+        return lr * (1 + math.cos(math.pi * epoch / num_epochs)) / 2
+    return schedule

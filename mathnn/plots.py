@@ -13,8 +13,11 @@ matplotlib is imported when the first plot is drawn, not by ``import mathnn``.
 import base64
 import html
 import io
+import numbers
 
 import numpy as np
+
+from mathnn.shapes import ShapeError, check_positive_int
 
 __all__ = ["INIT_COLORS", "OPTIMIZER_COLORS", "CYCLE", "show", "set_accuracy_limits", "LiveCurve", "show_digits",
            "show_hidden_weights", "show_confusion", "show_backprop_graph"]
@@ -52,6 +55,8 @@ def image_bundle(fig, alt, tight=False, dpi=80):
     nbconvert's classic template reads the metadata. The price: a saved notebook holds each figure's PNG
     twice (the HTML pages built from it, once).
     """
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"expected a matplotlib Figure (e.g. fig = mn.show_digits(...)), got {type(fig).__name__}")
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError("alt must say what the figure shows, e.g. alt='loss falls from 2.3 to 0.3 "
                          "over 5 epochs'; got " + repr(alt))
@@ -117,6 +122,9 @@ class LiveCurve:
 
     def update(self, history, label="", seed=None, color=None):
         """Redraw with the latest numbers of ``history`` (for run ``label``, seed ``seed``)."""
+        if not all(hasattr(history, name) for name in ("epoch", "train_loss", "val_acc", "step_loss", "diverged")):
+            raise TypeError(f"LiveCurve.update(): history must be the History that mn.fit returns (or passes to its "
+                            f"callback, callback=curve.update); got {type(history).__name__}")
         if color is not None:
             self.colors[label] = color
         if label not in self.runs or self._first_seed.get(label) == seed:
@@ -243,9 +251,32 @@ def set_accuracy_limits(ax, min_span=0.1):
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
+def _images_problem(name, X, hint):
+    """ShapeError for X that is not (784, m) images, one per column: X.T when transposed."""
+    shape = getattr(X, "shape", None)
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[0] == 784:
+        return
+    if shape is not None and len(shape) == 2 and shape[1] == 784:
+        fix = f"{name} is {shape} = (m, 784), one image per row: transpose it, {hint}"
+    elif shape is not None and len(shape) == 1 and shape[0] == 784:
+        fix = f"{name} is one image of shape (784,): make it a column, {name}.reshape(784, 1)"
+    else:
+        fix = f"{name} should be a NumPy array (784, m), one 28x28 image per column; got {shape or type(X).__name__}"
+    raise ShapeError(fix)
+
+
 def show_digits(X, y=None, pred=None, ncols=10, nrows=2, title=None):
-    """Grid of images from X (784, m) (first ncols*nrows columns); labels/predictions as titles."""
+    """Grid of images from X (784, m) (first ncols*nrows columns); labels y/predictions pred (m,) as titles."""
     import matplotlib.pyplot as plt
+
+    _images_problem("X", X, "show_digits(X.T, ...)")
+    check_positive_int("ncols", ncols, "show_digits", "e.g. 10")
+    check_positive_int("nrows", nrows, "show_digits", "e.g. 2")
+    shown = min(X.shape[1], ncols * nrows)
+    for name, labels in (("y", y), ("pred", pred)):
+        if labels is not None and len(labels) < shown:
+            raise ShapeError(f"show_digits(): {name} has {len(labels)} entries for {shown} images shown: pass one "
+                             f"per column of X")
 
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.9, nrows * 1.05))
     for j, ax in enumerate(np.ravel(axes)):
@@ -271,6 +302,14 @@ def show_hidden_weights(W1, title="what each hidden unit looks for (rows of W1)"
     """
     import matplotlib.pyplot as plt
 
+    if not (isinstance(W1, np.ndarray) and W1.ndim == 2 and W1.shape[1] == 784 and W1.shape[0] >= 1):
+        raise ShapeError(f"show_hidden_weights(): W1 should be the first layer's weights (n1, 784), one row per unit; "
+                         f"got {getattr(W1, 'shape', type(W1).__name__)}"
+                         + (": transpose it, W1.T" if getattr(W1, "ndim", 0) == 2 and W1.shape[0] == 784 else ""))
+    check_positive_int("ncols", ncols, "show_hidden_weights", "e.g. 10")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Real) or not 0 < limit < np.inf):
+        raise ValueError(f"show_hidden_weights(): limit must be a positive number (the |weight| at full colour) "
+                         f"or None; got {limit!r}")
     n = W1.shape[0]
     limit = limit or float(np.abs(W1).max()) or 1.0
     nrows = -(-n // ncols)  # ceil
@@ -289,6 +328,14 @@ def show_hidden_weights(W1, title="what each hidden unit looks for (rows of W1)"
 def show_confusion(C, title="confusion matrix (rows: true digit, columns: predicted)"):
     """Heat map of a confusion matrix C (k, k) of counts, with the counts written in."""
     import matplotlib.pyplot as plt
+
+    C = np.asarray(C)
+    if C.ndim != 2 or C.shape[0] != C.shape[1] or C.size == 0:
+        raise ShapeError(f"show_confusion(): C should be a square (k, k) matrix of counts, rows the true class and "
+                         f"columns the predicted one (mn.confusion_matrix(y_true, y_pred)); got shape {C.shape}")
+    if C.dtype.kind not in "iu" or C.min() < 0:
+        raise ValueError(f"show_confusion(): C should hold counts, whole numbers >= 0 (mn.confusion_matrix); got "
+                         f"dtype {C.dtype}" + (f" and a minimum of {C.min()}" if C.dtype.kind in "iuf" else ""))
 
     fig, ax = plt.subplots(figsize=(5, 4.5))
     ax.imshow(C, cmap="Blues")

@@ -27,6 +27,7 @@ checks its arguments once, nothing is re-checked, not even in a callback.)
 
 import functools
 import inspect
+import numbers
 
 import numpy as np
 
@@ -37,6 +38,46 @@ _depth = 0  # how many checked functions are running; only the outermost one che
 
 class ShapeError(ValueError):
     """An array argument has the wrong shape or dtype."""
+
+
+def _where(func_name):
+    return f"{func_name}(): " if func_name else ""
+
+
+def check_positive_int(name, value, func_name=None, example="e.g. 3"):
+    """value if it is a whole number >= 1 (not a bool, not 12.0, not '3'), else ValueError naming ``name``.
+
+    The one positive-integer rule of mathnn (epochs, batch sizes, layer sizes, schedule lengths).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{_where(func_name)}{name} must be a positive integer, got {value!r} "
+                         f"(a whole number >= 1, {example})")
+    return int(value)
+
+
+def check_rng(rng, func_name=None, name="rng"):
+    """rng if it is a ``np.random.Generator``, else ValueError saying how to make one.
+
+    The one rng rule of mathnn: randomness comes from an explicit generator, never a seed or the global state.
+    """
+    if not isinstance(rng, np.random.Generator):
+        hint = (f" (a seed? pass np.random.default_rng({rng}))" if isinstance(rng, numbers.Integral)
+                and not isinstance(rng, bool) else "")
+        raise ValueError(f"{_where(func_name)}{name} must be an explicit rng, a np.random.Generator, e.g. "
+                         f"{name}=np.random.default_rng(0); got {rng!r}{hint}")
+    return rng
+
+
+def check_float_dtype(dtype, func_name):
+    """np.dtype(dtype) if it is a floating-point type, else ValueError (weights of 0.05 would round to 0)."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise ValueError(f"{func_name}(): dtype must be a floating-point type such as np.float32 or np.float64 "
+                         f"(small weights would round to 0 in an integer type); got {dtype!r}")
+    return dtype
 
 
 def _parse(spec):
@@ -63,12 +104,16 @@ def check_array(func_name, name, value, axes, dims, short=None):
             f"{_describe(axes, dims)}, got {type(value).__name__}"
         )
     if value.dtype.kind not in "fiub":
-        raise ShapeError(f"{func_name}(): argument '{name}' has dtype {value.dtype}; expected numbers")
+        raise ShapeError(f"{func_name}(): argument '{name}' has dtype {value.dtype}; expected numbers (if they are "
+                         f"numbers written as text, convert them: {short}.astype(int) or {short}.astype(float))")
     shape = value.shape
     ok = len(shape) == len(axes)
+    bound_by = dims.setdefault("@", {})  # axis name -> the argument that fixed its size
     if ok:
         for axis, size in zip(axes, shape):
-            expected = axis if type(axis) is int else dims.setdefault(axis, size)
+            if type(axis) is not int and axis not in dims:
+                dims[axis], bound_by[axis] = size, name
+            expected = axis if type(axis) is int else dims[axis]
             if expected != size:
                 ok = False
                 break
@@ -80,9 +125,11 @@ def check_array(func_name, name, value, axes, dims, short=None):
             size == (a if type(a) is int else dims.get(a, size)) for a, size in zip(axes, shape[::-1])
         ):
             hint = f" (transposed? try {short}.T)"
+        sources = [f"{a}={dims[a]} from {bound_by[a]}" for a in axes if bound_by.get(a, name) != name]
+        source = f" ({', '.join(sources)})" if sources and not hint else ""
         raise ShapeError(
             f"{func_name}(): argument '{name}' has shape {shape}, "
-            f"expected {_describe(axes, dims)}{hint}"
+            f"expected {_describe(axes, dims)}{hint}{source}"
         )
 
 
@@ -131,16 +178,25 @@ def check_params(func_name, name, params, dims):
     """
     if not isinstance(params, dict) or "W1" not in params:
         raise ShapeError(f"{func_name}(): argument '{name}' should be a dict with keys W1, b1, W2, b2, ...")
-    D = sum(1 for key in params if key.startswith("W"))
+    D = sum(1 for key in params if isinstance(key, str) and key.startswith("W"))
+    keys = [f"{kind}{l}" for l in range(1, D + 1) for kind in "Wb"]
+    for key in keys:
+        if key not in params:
+            raise ShapeError(f"{func_name}(): argument '{name}' has no key '{key}'")
+    extra = [key for key in params if key not in keys]
+    if extra:
+        raise ShapeError(f"{func_name}(): argument '{name}' has the extra key(s) {', '.join(map(repr, extra))}: a "
+                         f"parameter dict holds only the arrays {', '.join(keys)}; keep other settings elsewhere")
     for l in range(1, D + 1):
-        for key in (f"W{l}", f"b{l}"):
-            if key not in params:
-                raise ShapeError(f"{func_name}(): argument '{name}' has no key '{key}'")
         W, b = params[f"W{l}"], params[f"b{l}"]
         if _transposed_weight(W, b):
             dims.setdefault(f"n{l}", b.shape[0])  # the bias says how many units: W's shape is then the error
         for key, axes in ((f"W{l}", [f"n{l}", f"n{l - 1}"]), (f"b{l}", [f"n{l}", 1])):
             check_array(func_name, f"{name}['{key}']", params[key], axes, dims, short=key)
+            if params[key].dtype.kind != "f":
+                raise ShapeError(f"{func_name}(): argument '{name}['{key}']' has dtype {params[key].dtype}; "
+                                 f"parameters must be floating-point: params['{key}'].astype(np.float32), or "
+                                 f"init_params(..., dtype=np.float32)")
     dims["n_out"] = dims[f"n{D}"]
 
 

@@ -10,6 +10,7 @@ returns a :class:`History`. If the loss becomes NaN, infinite or larger than DIV
 """
 
 import functools
+import inspect
 import math
 import numbers
 import time
@@ -20,12 +21,12 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from mathnn.batches import one_hot
-from mathnn.data import load_mnist_splits
+from mathnn.data import NUM_VAL, load_mnist_splits, num_images
 from mathnn.layers import cross_entropy
-from mathnn.network import accuracy, backward, forward, init_params, num_layers
+from mathnn.network import accuracy, backward, check_sizes, forward, init_params, num_layers
 from mathnn.optim import SGD, Adam, Momentum, check_lr, make_optimizer
 from mathnn.regularization import l2_grads
-from mathnn.shapes import shapes
+from mathnn.shapes import check_positive_int, check_rng, shapes
 from mathnn.step import FusedStep
 
 __all__ = ["DIVERGED_LOSS", "DivergenceWarning", "History", "evaluate", "fit", "train_mnist"]
@@ -34,6 +35,9 @@ __all__ = ["DIVERGED_LOSS", "DivergenceWarning", "History", "evaluate", "fit", "
 # finite (it can settle at ~1e3-1e4 once every ReLU is dead), so NaN/inf alone is not
 # enough. A fresh 784-10-10 starts near ln 10 = 2.3; even with N(0, 1) weights below 100.
 DIVERGED_LOSS = 1e3
+# Below this accuracy a network is no better than guessing: about 0.1 for ten digits (0.11 always answering the
+# most frequent one); 0.2 leaves room above that. The CLI fails such a run; the training panel says why.
+CHANCE = 0.2
 TRAIN_ACC_EXAMPLES = 5000  # History.train_acc is measured on the first this many training examples
 
 
@@ -107,12 +111,6 @@ def blas_controller():
     return ThreadpoolController()
 
 
-def check_positive_int(name, value):
-    """ValueError unless value is a whole number >= 1 (not a bool, not 12.0)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 def check_finite(name, X):
     """ValueError if the array X holds NaN or inf, which would make every loss NaN (not a learning-rate problem)."""
     with np.errstate(over="ignore", invalid="ignore"):
@@ -124,6 +122,21 @@ def check_finite(name, X):
                      f"must be True).")
 
 
+def check_callable(name, value, example):
+    """Refuse a value that fit would call with one argument but cannot be (None: not given)."""
+    if value is None:
+        return
+    if not callable(value):
+        raise ValueError(f"fit(): {name} must be a function, {example}; got {type(value).__name__} {value!r:.60}")
+    try:
+        inspect.signature(value).bind(0)
+    except TypeError:
+        raise ValueError(f"fit(): {name} must take one argument ({example}), but {value!r:.60} takes "
+                         f"{inspect.signature(value)}") from None
+    except ValueError:  # no signature to check (a built-in): it will tell for itself
+        pass
+
+
 @shapes(params="layers", X="n0 m", y="m", X_val="n0 m_val", y_val="m_val")
 def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
         num_epochs=5, batch_size=128, lr_schedule=None, callback=None, weight_decay=0.0, keep=1.0):
@@ -132,7 +145,9 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     rng: ``np.random.Generator`` for the shuffling (one permutation per epoch, then batches
     of batch_size in that order; the last one smaller when batch_size does not divide m).
     optimizer: "sgd", "momentum" or "adam", made with lr (default 0.1), or an optimizer object
-    (then give lr to the object, not to fit). lr_schedule: optional ``epoch -> lr`` (epochs from 0).
+    (then give lr to the object, not to fit). lr_schedule: optional ``epoch -> lr`` (epochs from 0), called
+    for every epoch before training starts (a schedule that refuses an epoch, or gives no learning rate, stops
+    fit before any work); with it, leave out lr (or give lr_schedule(0)).
     callback(history): called after every epoch (and on divergence), e.g. a live plot.
     weight_decay: lambda of L2 weight decay (eq. 15; 0: none). keep: the probability p of keeping a hidden
     unit in inverted dropout (eq. 16; 1: no dropout), masks drawn from rng; the History's accuracies and
@@ -143,19 +158,25 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     thread inside fit: the matrices of a small network are too small to gain from more, and
     extra threads make every step wait for a busy core. The shapes are checked once, here.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"fit needs an explicit rng, e.g. rng=np.random.default_rng(0), got {rng!r}")
+    check_rng(rng, "fit")
     if (X_val is None) != (y_val is None):
-        raise ValueError("pass X_val and y_val together")
-    check_positive_int("num_epochs", num_epochs)
-    check_positive_int("batch_size", batch_size)
+        raise ValueError("fit(): pass X_val and y_val together (both, or neither)")
+    check_positive_int("num_epochs", num_epochs, "fit", "e.g. 5")
+    check_positive_int("batch_size", batch_size, "fit", "e.g. 128")
+    check_callable("callback", callback, "e.g. callback=curve.update, called as callback(history)")
+    check_callable("lr_schedule", lr_schedule, "e.g. lr_schedule=mn.cosine_schedule(0.1, num_epochs)")
+    lrs = None if lr_schedule is None else [check_lr(lr_schedule(epoch), f"lr_schedule({epoch})")
+                                            for epoch in range(num_epochs)]  # (num_epochs,) before any work
+    if lrs is not None and lr is not None and check_lr(lr) != lrs[0]:
+        raise ValueError(f"fit(): got lr={lr!r} and an lr_schedule that starts at {lrs[0]:g}; the schedule sets "
+                         f"the learning rate of every epoch, so lr would be ignored: leave out lr")
     if X.shape[1] == 0:
         raise ValueError("X has no examples (shape (n0, 0)): pass at least one column")
     check_finite("X", X)
     if X_val is not None:
         check_finite("X_val", X_val)
     if isinstance(optimizer, str):
-        opt = make_optimizer(optimizer, params, 0.1 if lr is None else lr)
+        opt = make_optimizer(optimizer, params, lrs[0] if lrs else 0.1 if lr is None else lr)
     elif lr is not None:
         raise ValueError(f"fit got both lr={lr!r} and an optimizer object (whose lr is {optimizer.lr!r}): "
                          f"set the lr on the object, e.g. Adam(params, lr={lr!r}), and leave out fit's lr")
@@ -182,9 +203,8 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     train_seconds = 0.0
     with np.errstate(over="ignore", invalid="ignore"), blas_controller().limit(limits=1, user_api="blas"):
         for epoch in range(num_epochs):  # divergence is detected below, not by NumPy's warnings
-            if lr_schedule is not None:
-                opt.lr = lr_schedule(epoch)
-                check_lr(opt.lr, f"lr_schedule({epoch})")
+            if lrs is not None:
+                opt.lr = lrs[epoch]
             start = time.perf_counter()
             losses = []
             perm = rng.permutation(X.shape[1])
@@ -220,7 +240,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     return history
 
 
-def train_mnist(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0, *, sizes=(784, 10, 10), optimizer="sgd",
+def train_mnist(lr=None, init="he", num_epochs=3, batch_size=128, seed=0, *, sizes=(784, 10, 10), optimizer="sgd",
                 train_size=None, lr_schedule=None, callback=None, weight_decay=0.0, keep=1.0):
     """Train a fresh network on MNIST's 55,000 training images; return (params, history).
 
@@ -228,8 +248,8 @@ def train_mnist(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0, *, size
     (:func:`mathnn.data.load_mnist_splits`); the test set is not touched: measure it once, at
     the end, with ``accuracy(params, X_test, y_test)``.
 
-    lr: learning rate; init: one of ``mathnn.INITS``; num_epochs: passes over the training
-    set; batch_size: examples per step; seed: seeds ``np.random.default_rng``, which draws the
+    lr: learning rate (None: 0.1, or lr_schedule(0)); init: one of ``mathnn.INITS``; num_epochs: passes over
+    the training set; batch_size: examples per step; seed: seeds ``np.random.default_rng``, which draws the
     initial weights and then shuffles the batches, so equal arguments give equal results.
     sizes: the layer sizes, (784, 10, 10) the course's network, (784, 128, 10) a wider one.
     optimizer: "sgd", "momentum" or "adam". train_size: train on the first ``train_size``
@@ -239,6 +259,19 @@ def train_mnist(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0, *, size
     A diverging run does not raise: it returns early with ``history.diverged`` set (the
     DivergenceWarning of :func:`fit` is silenced here; the message is in the history).
     """
+    sizes = check_sizes(sizes, "train_mnist")
+    if sizes[0] != 784 or sizes[-1] != 10:
+        raise ValueError(f"train_mnist(): sizes must start with 784 (the pixels) and end with 10 (the digits), "
+                         f"e.g. (784, 10, 10) or (784, 128, 10); got {sizes}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"train_mnist(): seed must be a whole number >= 0 (it seeds np.random.default_rng), "
+                         f"got {seed!r}")
+    m = num_images("train") - NUM_VAL  # 55,000 training images
+    if train_size is not None:
+        check_positive_int("train_size", train_size, "train_mnist", f"at most {m:,}; None: all")
+        if train_size > m:
+            raise ValueError(f"train_mnist(): train_size={train_size} but there are only {m:,} training images; "
+                             f"pass at most {m} (None: all of them)")
     X, y, X_val, y_val, _, _ = load_mnist_splits()
     if train_size is not None:
         X, y = X[:, :train_size], y[:train_size]

@@ -1,6 +1,6 @@
 """Widgets for the lessons: a training panel, a thin layer over one pure function.
 
-    params, history = train_mnist(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0,
+    params, history = train_mnist(lr=None, init="he", num_epochs=3, batch_size=128, seed=0,
                                   sizes=(784, 10, 10), optimizer="sgd", train_size=None)
 
 trains a fresh network on MNIST's 55,000 training images (or the first ``train_size``) and returns its
@@ -25,6 +25,7 @@ does not import it.
 import base64
 import html
 import math
+import numbers
 import textwrap
 
 import ipywidgets as widgets
@@ -35,15 +36,14 @@ from mathnn.debugging import dead_units, diagnose
 from mathnn.network import INITS
 from mathnn.optim import OPTIMIZERS
 from mathnn.plots import CYCLE, INIT_COLORS, OPTIMIZER_COLORS, image_bundle
-from mathnn.train import train_mnist
+from mathnn.train import CHANCE, train_mnist  # below CHANCE the status line shows mn.diagnose
 
+LR_EXPONENTS = (-4, 2)  # the lr slider runs from 10**-4 to 10**2 (log scale)
+MAX_EPOCHS = 10  # the num_epochs slider runs from 1 to this
+MAX_SEED = 10**6  # the seed box takes 0 .. this
 BATCH_SIZES = (32, 64, 128, 256, 512)
 HIDDEN_WIDTHS = (10, 32, 100)  # hidden units n1: the network is (784, n1, 10)
 TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 55000)  # the first this many training images; 55,000: all
-# Below this validation accuracy the status line calls the network no better than guessing and shows what
-# mn.diagnose finds. A network that only guesses scores about 0.1 (about 0.11 when it always answers the most
-# frequent digit, "1"); 0.2 leaves room above that.
-CHANCE = 0.2
 LINE_STYLES = ("-", "--", ":", "-.")  # runs that share a colour: the first solid, the next dashed, ...
 # How a run's settings read in its label, in this order.
 SETTING_TEXT = {
@@ -74,6 +74,17 @@ def _dropdown(description, options, value, labels=None):
         raise ValueError(f"TrainingPanel: {description}={value!r} is not one of its choices {tuple(options)}")
     shown = options if labels is None else [(labels(o), o) for o in options]
     return widgets.Dropdown(options=shown, value=value, description=description)
+
+
+def _in_range(description, value, low, high, whole=False):
+    """value if it is a number (a whole one if whole) in [low, high], else ValueError: a slider would clamp it
+    silently to a value the learner did not ask for."""
+    kind = "a whole number" if whole else "a number"
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real)
+            or not low <= value <= high):  # NaN fails too
+        raise ValueError(f"TrainingPanel: {description}={value!r} is not {kind} from {low:g} to {high:g}, the range "
+                         f"of its control; pass one in that range")
+    return value
 
 
 def smoothed(losses):
@@ -118,8 +129,9 @@ class TrainingPanel:
         TrainingPanel(lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0, optimizer="sgd", hidden=10,
                       train_size=None, max_runs=5, title="training on MNIST")
 
-    sets the controls' first values (ValueError for a value that is not among a menu's choices); the plot
-    keeps the last ``max_runs`` runs, under ``title``.
+    sets the controls' first values: ValueError for a value that is not among a menu's choices or outside a
+    slider's range (lr 1e-4 .. 100, num_epochs 1 .. 10, seed 0 .. 10**6), which the slider would clamp
+    without a word; the plot keeps the last ``max_runs`` (>= 1) runs, under ``title``.
 
     Public attributes (the browser tests rely on them):
 
@@ -150,17 +162,23 @@ class TrainingPanel:
                  train_size=None, max_runs=5, title="training on MNIST"):
         from matplotlib.figure import Figure
 
-        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-4, max=2, step=0.1, description="lr",
-                                         continuous_update=False, readout_format=".3g")
+        _in_range("lr", lr, 10.0**LR_EXPONENTS[0], 10.0**LR_EXPONENTS[1])
+        _in_range("num_epochs", num_epochs, 1, MAX_EPOCHS, whole=True)
+        _in_range("seed", seed, 0, MAX_SEED, whole=True)
+        _in_range("max_runs", max_runs, 1, math.inf, whole=True)
+        if not isinstance(title, str):
+            raise ValueError(f"TrainingPanel: title must be a string, got {type(title).__name__} {title!r:.60}")
+        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1], step=0.1,
+                                         description="lr", continuous_update=False, readout_format=".3g")
         self.init = _dropdown("init", INITS, init)
         self.optimizer = _dropdown("optimizer", tuple(OPTIMIZERS), optimizer)
-        self.num_epochs = widgets.IntSlider(value=num_epochs, min=1, max=10, description="num_epochs",
+        self.num_epochs = widgets.IntSlider(value=num_epochs, min=1, max=MAX_EPOCHS, description="num_epochs",
                                             continuous_update=False)
         self.batch_size = _dropdown("batch_size", BATCH_SIZES, batch_size)
         self.hidden = _dropdown("hidden", HIDDEN_WIDTHS, hidden, lambda n: f"{n} (784-{n}-10)")
         self.train_size = _dropdown("train_size", TRAIN_SIZES, TRAIN_SIZES[-1] if train_size is None else train_size,
                                     lambda n: f"{n:,}" + (" (all)" if n == TRAIN_SIZES[-1] else ""))
-        self.seed = widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed")
+        self.seed = widgets.BoundedIntText(value=seed, min=0, max=MAX_SEED, description="seed")
         for control in (self.lr, self.init, self.optimizer, self.num_epochs, self.batch_size, self.hidden,
                         self.train_size, self.seed):  # three columns, labels of one width
             control.style.description_width = "90px"

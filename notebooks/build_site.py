@@ -18,17 +18,28 @@ Figures keep their alt text: an image/png output carrying ``alt`` in its metadat
 (text/html outputs keep theirs as they are). A build that fails (no MNIST, a lesson that raises) says
 which lesson and which cell, exits non-zero and leaves the previous site/ as it was: the site is built in
 a temporary folder beside site/ and swapped in at the end.
+
+It says what it does as it goes: a line when each lesson starts and ends, and every PROGRESS_EVERY seconds
+the cell a lesson is still running. A cell that runs longer than --timeout seconds (default 600) stops the
+build, naming the lesson and the cell. Ctrl+C, or a killed worker, stops the build with one line: no worker
+or kernel keeps running, and no temporary folder stays (one that a killed build left is removed by the next).
 """
 
 import argparse
+import contextlib
+import ctypes
 import html
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,6 +55,7 @@ DRAW = "Run this lesson in JupyterLab to draw."
 FALLBACK_ALT = "the last image this interactive widget showed when the lesson ran"
 DEFAULT_ALT = "No description has been provided for this image"  # what nbconvert puts on an <img> without alt
 MATHJAX_DIR = "mathjax"  # inside site/
+PROGRESS_EVERY = 60  # seconds between two "still running" lines of a lesson
 MATHJAX_QUERY = "?config=TeX-AMS-MML_HTMLorMML-full,Safe"  # the combined config jupyter-server-mathjax ships
 
 # The lab template, less its CDN scripts, with alt text on PNG outputs and a local MathJax. MathJax's
@@ -311,36 +323,62 @@ def export_page(nb, title, nav, pages):
 # --- executing lessons ------------------------------------------------------------------------------
 
 
-def execute(path, timeout):
-    """Run the notebook at path top to bottom in a fresh kernel working in notebooks/; return it."""
+def execute(path, timeout, log=print):
+    """Run the notebook at path top to bottom in a fresh kernel working in notebooks/; return it.
+
+    Every PROGRESS_EVERY seconds log says which cell is running; a cell running longer than timeout
+    seconds raises BuildError naming it."""
     import nbformat
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     from nbconvert.preprocessors import ExecutePreprocessor
 
     class Executor(ExecutePreprocessor):
         index = None
+        started = time.monotonic()
 
         def preprocess_cell(self, cell, resources, index):
-            self.index = index
+            self.index, self.started = index, time.monotonic()
             return super().preprocess_cell(cell, resources, index)
+
+        def start_new_kernel(self, **kwargs):
+            # the kernel's own log (its TCP warning, its tracebacks when it is stopped mid-cell) is not the
+            # lesson's output, which comes back through the kernel's messages
+            return super().start_new_kernel(stderr=subprocess.DEVNULL, **kwargs)
 
     nb = nbformat.read(path, as_version=4)
     executor = Executor(timeout=timeout, kernel_name="python3", store_widget_state=True)
+
+    def describe(index):
+        source = nb.cells[index].source.strip() if index is not None else ""
+        return f"cell {index} ({source.splitlines()[0] if source else ''!r})" if index is not None else "its kernel"
+
+    done = threading.Event()
+
+    def report_progress():
+        while not done.wait(PROGRESS_EVERY):
+            log(f"{path.name}: still running {describe(executor.index)}, "
+                f"{time.monotonic() - executor.started:.0f} s so far (a cell may run {timeout} s)")
+
+    threading.Thread(target=report_progress, daemon=True).start()
     try:
         executor.preprocess(nb, {"metadata": {"path": str(NOTEBOOKS)}})
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
-        where = f"cell {executor.index}" if executor.index is not None else "before its first cell"
-        source = nb.cells[executor.index].source if executor.index is not None else ""
-        first_line = source.strip().splitlines()[0] if source.strip() else ""
+    except CellTimeoutError:
+        raise BuildError(f"{path.name}: {describe(executor.index)} ran for more than {timeout} s: an endless loop, "
+                         f"or a cell too slow for --timeout {timeout}") from None
+    except (CellExecutionError, DeadKernelError) as e:
+        where = describe(executor.index) if executor.index is not None else "before its first cell"
         detail = f"{e.ename}: {e.evalue}" if isinstance(e, CellExecutionError) else str(e).strip()
-        raise BuildError(f"{path.name} failed at {where} ({first_line!r}): {detail}") from None
+        raise BuildError(f"{path.name} failed at {where}: {detail}") from None
+    finally:
+        done.set()
     return nb
 
 
 def build_lesson(path, timeout, prev_page, next_page, pages):
     """Execute one lesson and render its page. Returns (page name, html, stats dict)."""
     start = time.monotonic()
-    nb = execute(path, timeout)
+    print(f"{path.name}: started", flush=True)
+    nb = execute(path, timeout, log=lambda line: print(line, flush=True))
     seconds = time.monotonic() - start
     replaced = replace_widgets(nb)
     title = lesson_title(nb, path.stem)
@@ -469,6 +507,47 @@ def mathjax_source():
     return Path(jupyter_server_mathjax.__file__).parent / "static"
 
 
+def _worker_init():
+    """In each worker: die with the build (Linux: SIGKILL when the parent process dies, even by kill -9) and
+    leave Ctrl+C to the parent. A lesson's kernel ends by itself within a second of its worker (ipykernel
+    watches its parent process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+
+
+def _stop_workers(pool):
+    """Kill every worker of pool (their kernels follow them) and wait for them."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+    for process in processes:
+        process.join(timeout=5)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_builds(out):
+    """Remove the temporary folders .SITE-build-PID-* that a build killed before it could clean up left."""
+    for folder in out.parent.glob(f".{out.name}-build-*"):
+        pid = folder.name[len(f".{out.name}-build-"):].split("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def build(out, jobs=2, timeout=600, lessons=None, log=print):
     """Build the site into out (replacing it only when everything succeeded). Returns a list of stats."""
     if os.environ.get("MATHNN_DATA"):  # the kernels work in notebooks/: a relative path would point elsewhere
@@ -485,24 +564,27 @@ def build(out, jobs=2, timeout=600, lessons=None, log=print):
     names = [(page_of(p.name), p.stem) for p in lessons]
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
+    remove_stale_builds(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-{os.getpid()}-", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the site is for reading
     try:
         stats = []
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
+        try:
             futures = [pool.submit(build_lesson, path, timeout, names[i - 1] if i else None,
                                    names[i + 1] if i + 1 < len(names) else None, pages)
                        for i, path in enumerate(lessons)]
-            try:
-                for future in futures:
-                    page, body, info = future.result()
-                    (tmp / page).write_text(body)
-                    stats.append(info)
-                    log(f"{info['lesson']}: {info['seconds']:.0f} s, {len(body) / 1e6:.1f} MB"
-                        + (f", {info['widgets']} widget(s) made static" if info["widgets"] else ""))
-            except BaseException:
-                pool.shutdown(cancel_futures=True)
-                raise
+            for i, future in enumerate(futures, start=1):
+                page, body, info = future.result()
+                (tmp / page).write_text(body)
+                stats.append(info)
+                log(f"[{i}/{len(lessons)}] {info['lesson']}: done in {info['seconds']:.0f} s, "
+                    f"{len(body) / 1e6:.1f} MB" + (f", {info['widgets']} widget(s) made static" if info["widgets"]
+                                                   else ""))
+        except BrokenProcessPool:
+            raise BuildError("a worker process died (killed?) while running a lesson; nothing was built") from None
+        finally:
+            _stop_workers(pool)
         notation, broken = build_notation(pages)
         (tmp / "notation.html").write_text(notation)
         stats.append(dict(lesson="notation.md", broken=broken, missing_alt=0))
@@ -534,11 +616,18 @@ def build(out, jobs=2, timeout=600, lessons=None, log=print):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def positive_int(text):
+    """An argparse type: a whole number >= 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number (1, 2, ...)")
+    return int(text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(SITE), help="the folder to build (default: site/)")
-    parser.add_argument("--jobs", type=int, default=2, help="lessons executed at a time (default 2)")
-    parser.add_argument("--timeout", type=int, default=600, help="seconds one cell may run (default 600)")
+    parser.add_argument("--jobs", type=positive_int, default=2, help="lessons executed at a time (default 2)")
+    parser.add_argument("--timeout", type=positive_int, default=600, help="seconds one cell may run (default 600)")
     args = parser.parse_args(argv)
     start = time.monotonic()
     try:
@@ -546,6 +635,9 @@ def main(argv=None):
     except BuildError as e:
         print(f"build_site: {e}\nThe previous site (if any) is left as it was.", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("build_site: interrupted (Ctrl+C); the previous site (if any) is left as it was", file=sys.stderr)
+        return 130
     print(f"built {args.out}: {len(stats) + 1} pages in {time.monotonic() - start:.0f} s")
     return 0
 

@@ -170,7 +170,7 @@ def test_missing_data_exits_with_code_2_and_says_what_to_do(tmp_path):
     env = dict(os.environ, MATHNN_DATA=str(empty))
     result = run(["-c", wrapper], env, timeout=120)
     assert result.returncode == 2, (result.stdout, result.stderr)
-    assert result.stdout == ""
+    assert strict_json(result.stdout)["error"].startswith("MNIST not found in")  # --json: JSON on stdout, always
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: MNIST not found in")
     assert "put the four files in data/ or set MATHNN_DATA" in result.stderr

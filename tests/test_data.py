@@ -887,9 +887,21 @@ def npy_lost(npy, sidecar):
     npy.unlink()
 
 
+def blank_images_with_a_matching_sidecar(npy, sidecar):
+    """Someone with write access replaces the images by zeros and records their SHA-256 in the sidecar: the
+    sidecar vouches for them, so only the SHA-256 pinned in the code can tell (issue 21)."""
+    rows = np.load(npy)
+    npy.unlink()
+    np.save(npy, np.zeros_like(rows))
+    record = json.loads(sidecar.read_text())
+    record["sha256"] = data.file_sha256(npy)
+    sidecar.write_text(json.dumps(record))
+
+
 DAMAGES = {
-    truncate: "fails the SHA-256",
-    flip_one_pixel: "fails the SHA-256",
+    truncate: "is truncated or corrupt",
+    flip_one_pixel: "fails the SHA-256 of the official MNIST images",
+    blank_images_with_a_matching_sidecar: "fails the SHA-256 of the official MNIST images",
     break_sidecar_json: "unreadable (JSONDecodeError",
     other_source: "records other source_gz_sha256",
     older_format: "records other format",

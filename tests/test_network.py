@@ -234,10 +234,10 @@ def test_confusion_matrix():
 
 
 @pytest.mark.parametrize(("y_true", "y_pred", "message"), [
-    ([0, -1, 2], [0, 1, 2], r"y_true holds 1 value\(s\) outside 0..9, e.g. -1 at index 1"),  # counted as 9 before
-    ([0, 1, 2], [0, 1, 10], r"y_pred holds 1 value\(s\) outside 0..9, e.g. 10 at index 2"),
+    ([0, -1, 2], [0, 1, 2], r"y_true holds 1 label\(s\) outside 0..9, e.g. -1 at index 1"),  # counted as 9 before
+    ([0, 1, 2], [0, 1, 10], r"y_pred holds 1 label\(s\) outside 0..9, e.g. 10 at index 2"),
     ([0, 1, 2], [0, 1], "y_true has 3 labels but y_pred has 2 predictions"),
-    ([0.0, 1.0], [0, 1], "y_true should be a 1-D array of integer class indices, got shape \\(2,\\) and dtype float64"),
+    ([0.0, 1.0], [0, 1], "y_true: labels must be integers \\(class indices 0..9\\), got dtype float64"),
     ([[0, 1]], [0, 1], "y_true should be a 1-D array"),
 ])
 def test_confusion_matrix_refuses_bad_labels(y_true, y_pred, message):

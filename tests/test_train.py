@@ -81,7 +81,7 @@ def test_fit_is_reproducible_with_the_same_seed(small):
 def test_lr_schedule_sets_lr_per_epoch(small):
     X, y, _, _ = small
     schedule = mn.step_schedule(0.2, drop=0.5, every=1)
-    h = mn.fit(fresh(), X, y, rng=np.random.default_rng(0), lr=99.0, num_epochs=3, lr_schedule=schedule)
+    h = mn.fit(fresh(), X, y, rng=np.random.default_rng(0), num_epochs=3, lr_schedule=schedule)
     assert h.lr == pytest.approx([0.2, 0.1, 0.05])
 
 
@@ -288,8 +288,8 @@ def test_huge_but_finite_X_is_not_mistaken_for_nan(small):
     (dict(batch_size=True), "batch_size must be a positive integer, got True"),
     (dict(num_epochs=-1), "num_epochs must be a positive integer, got -1"),
     (dict(num_epochs=0), "num_epochs must be a positive integer, got 0"),
-    (dict(rng=None), r"fit needs an explicit rng, e.g. rng=np.random.default_rng\(0\), got None"),
-    (dict(rng=0), "fit needs an explicit rng"),
+    (dict(rng=None), r"fit\(\): rng must be an explicit rng, a np.random.Generator, e.g. rng=np.random.default_rng"),
+    (dict(rng=0), r"explicit rng.*got 0 \(a seed\? pass np.random.default_rng\(0\)\)"),
     (dict(lr=-0.1), r"lr must be a finite number >= 0 \(e.g. 0.1\), got -0.1"),
     (dict(lr=float("nan")), r"lr must be a finite number >= 0 \(e.g. 0.1\), got nan"),
     (dict(lr=float("inf")), r"lr must be a finite number >= 0 \(e.g. 0.1\), got inf"),
