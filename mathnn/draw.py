@@ -21,6 +21,7 @@ stroke. Everything it computes is also callable without a mouse.
 import numpy as np
 
 from mathnn.network import forward
+from mathnn.shapes import check_params, check_positive_int
 
 __all__ = ["BOX", "CENTER", "DrawingPad", "area_matrix", "bounding_box", "center_of_mass", "chart_png",
            "place_in_field", "predict_proba", "preprocess", "render_strokes", "resize"]
@@ -212,6 +213,11 @@ class DrawingPad:
         import ipywidgets as widgets
         from ipycanvas import Canvas
 
+        check_params("DrawingPad", "params", params, {"n0": 784})  # a network that reads 28 x 28 = 784 pixels
+        check_positive_int("size", size, "DrawingPad", "e.g. 280 (pixels)")
+        if not (isinstance(width, (int, float)) and not isinstance(width, bool) and 0 < width <= size):
+            raise ValueError(f"DrawingPad(): width is the pen's width in pixels, a number above 0 and at most "
+                             f"size={size}; got {width!r}")
         self.params, self.size, self.width = params, size, width
         self.strokes = []
         self.drawing = False

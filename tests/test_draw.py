@@ -211,3 +211,19 @@ def test_drawing_pad_without_a_mouse():
     assert pad.chart.value[:4] == b"\x89PNG"
     pad.clear()
     assert pad.strokes == [] and pad.predicted is None and "draw a digit" in pad.prediction.value
+
+
+@pytest.mark.parametrize("kwargs, phrase", [
+    ({"params": None}, "should be a dict with keys W1, b1"),
+    ({"params": mn.init_params((100, 10, 10), rng=np.random.default_rng(0))}, "n0=784"),
+    ({"size": 0}, "size must be a positive integer"),
+    ({"size": 280.0}, "size must be a positive integer"),
+    ({"width": -1}, "width is the pen's width"),
+    ({"width": 1000}, "at most size=280"),
+])
+def test_drawing_pad_refuses_what_it_cannot_draw_with(kwargs, phrase):
+    """A pad for a network that doesn't read 784 pixels, or of no size, is refused before any widget is made."""
+    pytest.importorskip("ipycanvas")
+    arguments = {"params": mn.init_params((784, 10, 10), rng=np.random.default_rng(0))} | kwargs
+    with pytest.raises(ValueError, match=phrase):
+        DrawingPad(**arguments)
