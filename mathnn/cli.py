@@ -150,9 +150,10 @@ replaces damaged ones.
 
 def prepare(args):
     """Turn a folder into a shared MNIST folder (see PREPARE_HELP); print what it holds."""
-    for path in prepare_shared_folder(args.folder, download_ok=not args.no_download):
+    folder = Path(args.folder).resolve()  # MATHNN_DATA must be absolute: kernels run in other folders
+    for path in prepare_shared_folder(folder, download_ok=not args.no_download):
         print(f"ok  {path}  ({path.stat().st_size:,} bytes)")
-    print(f"{args.folder} is ready: make it read-only (chmod -R a-w {args.folder}) and set MATHNN_DATA={args.folder} "
+    print(f"{folder} is ready: make it read-only (chmod -R a-w {folder}) and set MATHNN_DATA={folder} "
           f"for every learner")
     return 0
 

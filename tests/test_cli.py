@@ -30,8 +30,8 @@ def strict_json(text):
     return json.loads(text, parse_constant=refuse)
 
 
-def run(args, env, timeout=300):
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+def run(args, env, timeout=300, cwd=ROOT):
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -214,6 +214,16 @@ def test_data_prepare_then_learners_load_from_the_read_only_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(folder / data.shared_name("train")), str(folder / data.shared_name("test"))]
     assert not (tmp_path / "cache").exists()
+
+
+def test_data_prepare_of_a_relative_folder_prints_an_absolute_mathnn_data(tmp_path):
+    """Kernels run in the notebook's folder: a relative MATHNN_DATA would point elsewhere there."""
+    folder = real_gz_folder(tmp_path)
+    result = run(["-m", "mathnn", "data", "prepare", folder.name, "--no-download"], dict(os.environ), timeout=120,
+                 cwd=folder.parent)
+    assert result.returncode == 0, result.stderr
+    assert f"set MATHNN_DATA={folder.resolve()} for every learner" in result.stdout
+    assert f"chmod -R a-w {folder.resolve()})" in result.stdout
 
 
 def test_data_prepare_errors_exit_2_and_say_what_to_do(tmp_path, capsys):
