@@ -178,6 +178,16 @@ def generate(source, out_dir):
     return nb
 
 
+def write_atomically(nb, target):
+    """Write nb to target through a temporary file beside it: a killed run leaves the old file or the new one."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        nbformat.write(nb, temporary)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sources", nargs="*", type=Path, help=f"lessons (default: notebooks/{LESSONS})")
@@ -192,6 +202,10 @@ def main(argv=None):
     plans, edited = [], []  # decide for every notebook before writing any
     for source in sources:
         nb, target = generate(source, args.out), args.out / source.name
+        if target.exists() and not target.is_file():
+            print(f"{target} is not a file (a folder?): move it away and run this again. Nothing was written.",
+                  file=sys.stderr)
+            return 1
         if target.exists():
             old = read_or_none(target)
             if old is None or is_edited(old):
@@ -208,15 +222,20 @@ def main(argv=None):
               "NAME.ipynb.bak-<time>, run again with --force (make learner FORCE=1).", file=sys.stderr)
         return 1
 
-    args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    for target, nb in plans:
-        if target in edited:
-            backup = target.with_name(f"{target.name}.bak-{stamp}")
-            shutil.copy2(target, backup)
-            print(f"kept your edited {target.name} as {backup}")
-        nbformat.write(nb, target)
-        print(f"wrote {target}")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for target, nb in plans:
+            if target in edited:
+                backup = target.with_name(f"{target.name}.bak-{stamp}")
+                shutil.copy2(target, backup)
+                print(f"kept your edited {target.name} as {backup}")
+            write_atomically(nb, target)
+            print(f"wrote {target}")
+    except OSError as e:
+        print(f"cannot write {e.filename or args.out}: {e.strerror or e}. Every notebook not listed above as "
+              f"written is as it was.", file=sys.stderr)
+        return 1
     print(f"the learner's edition in {args.out} is up to date ({len(sources)} lessons, {len(plans)} written)")
     return 0
 

@@ -214,6 +214,34 @@ def test_a_notebook_that_was_not_generated_counts_as_edited(lessons, tmp_path):
     assert cells(out / "01_demo.ipynb") == [("code", "my own work")]
 
 
+def test_a_folder_in_a_notebooks_place_is_named_and_nothing_is_written(lessons, tmp_path, capsys):
+    out = tmp_path / "learner"
+    (out / "01_demo.ipynb").mkdir(parents=True)
+    for force in ((), ("--force",)):
+        assert make(lessons, out, *force) == 1
+        assert "is not a file (a folder?): move it away" in capsys.readouterr().err
+        assert sorted(p.name for p in out.iterdir()) == ["01_demo.ipynb"]
+
+
+def test_a_write_that_fails_halfway_leaves_the_old_notebook_whole(lessons, tmp_path, monkeypatch, capsys):
+    """nbformat.write truncates, then writes: the generator writes a temporary file and renames it instead."""
+    demo, _ = lessons
+    out = tmp_path / "learner"
+    make(lessons, out)
+    before = (out / "01_demo.ipynb").read_text()
+    change_lesson(demo)
+
+    def write_half(nb, path):
+        Path(path).write_text(before[:100])
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(editions.nbformat, "write", write_half)
+    assert make(lessons, out) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert (out / "01_demo.ipynb").read_text() == before
+    assert sorted(p.name for p in out.iterdir()) == ["01_demo.ipynb", "02_next.ipynb"]  # no temporary file left
+
+
 def test_an_unreadable_notebook_is_kept_too(lessons, tmp_path):
     out = tmp_path / "learner"
     make(lessons, out)
