@@ -43,7 +43,7 @@ def test_the_corpus_covers_every_checker():
 def test_no_wrong_answer_passes(part, label, fn, phrase, capsys):
     checker, fn, result, out = _run(part, fn, capsys)
     assert result is checker.fallback and not out.startswith("✓"), out
-    assert out.startswith((f"✗ {part}: ", f"○ {part}: this is mathnn's")), out
+    assert out.startswith((f"✗ {checker.stub}: ", f"○ {checker.stub}: this is mathnn's")), out
     if phrase:
         assert phrase in out, out
     assert "«" not in out and "»" not in out, out
@@ -51,8 +51,8 @@ def test_no_wrong_answer_passes(part, label, fn, phrase, capsys):
 
 @pytest.mark.parametrize("part, label, fn", corpus.VALID, ids=[f"{p}: {label}" for p, label, _ in corpus.VALID])
 def test_no_valid_answer_is_refused(part, label, fn, capsys):
-    _, _, result, out = _run(part, fn, capsys)
-    assert result is fn and out.startswith(f"✓ {part}: all "), out
+    checker, _, result, out = _run(part, fn, capsys)
+    assert result is fn and out.startswith(f"✓ {checker.stub}: all "), out
 
 
 # ----------------------------------------------------------------------------- hints teach before they tell
@@ -127,3 +127,15 @@ def test_hint_forms():
 
 
 
+
+
+def test_a_first_form_keeps_the_indent_of_a_list_of_hints():
+    hint = "dW1 is wrong«: dW1 = dZ1 @ X.T»\n  2 more wrong:\n  - db1 is wrong«: dZ1.sum(axis=1)»\n  - dZ1  too"
+    first, again = core.hint_forms(hint)
+    assert "\n  2 more wrong:\n  - db1 is wrong\n  - dZ1 too" in first and "«" not in first, first
+    assert "\n  - db1 is wrong: dZ1.sum(axis=1)\n" in again, again
+
+
+def test_every_checker_the_package_exports_has_a_corpus():
+    """A new checker (e.g. check.place_in_field of lesson 08) needs wrong and valid entries here before it ships."""
+    assert set(PARTS) == {part for part, *_ in corpus.WRONG} == {part for part, *_ in corpus.VALID}

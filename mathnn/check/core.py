@@ -95,7 +95,7 @@ def _verdict(check, body, fn):
     own = getattr(fn, "__name__", None) == stub and getattr(fn, "__module__", None) == "__main__"
     if mathnns and mathnns[0] == "is":
         what = "class" if isinstance(fn, type) else "def"
-        print(f"○ {name}: this is mathnn's {stub} ({mathnns[1]}), not yours: run your `{what} {stub}` cell first, "
+        print(f"○ {stub}: this is mathnn's {stub} ({mathnns[1]}), not yours: run your `{what} {stub}` cell first, "
               f"then this check again (your progress is unchanged)")
         return WRONG
     key = (name, getattr(fn, "__name__", None))
@@ -113,8 +113,8 @@ def _verdict(check, body, fn):
 
 
 def _run(body, check, fn, mathnns, repeat):
-    """Run one checker; print its verdict; return (state, the hint shown or None)."""
-    name = check.__name__
+    """Run one checker; print its verdict (under the stub's name: Linear, relu); return (state, the hint or None)."""
+    name, shown = check.__name__, check.stub
     c = _Checker(name, check.signature, check.time_limit)
     try:
         if not callable(fn):
@@ -123,17 +123,17 @@ def _run(body, check, fn, mathnns, repeat):
             raise _Fail(f"you called {mathnns[1]}, mathnn's own {check.stub}: write it yourself")
         body(c, fn)
     except _NotWritten:
-        print(f"○ {name}: not written yet: using mathnn's {name} for now")
+        print(f"○ {shown}: not written yet: using mathnn's {shown} for now")
         return NOT_WRITTEN, None
     except _Fail as e:
         hint = _shown(str(e), repeat)
     except Exception as e:  # your output was too odd to even compare
         hint = f"could not check your output ({type(e).__name__}: {e}); it is called as {check.signature}"
     else:
-        print(f"✓ {name}: all {c.passed} checks passed")
+        print(f"✓ {shown}: all {c.passed} checks passed")
         return PASSED, None
-    print(f"✗ {name}: {hint}")
-    print(f"  using mathnn's {name} for now, so the lesson can go on")
+    print(f"✗ {shown}: {hint}")
+    print(f"  using mathnn's {shown} for now, so the lesson can go on")
     return WRONG, hint
 
 
@@ -142,7 +142,7 @@ def _shown(hint, repeat):
     if repeat or "«" not in hint:
         return hint.replace("«", "").replace("»", "")
     idea = re.sub(r"\s*«[^»]*»\s*(?=[,.;:)]|$)", "", hint)  # code left out before punctuation: no space left
-    idea = re.sub(r" {2,}", " ", re.sub(r"«[^»]*»", "", idea)).strip(" :;,")
+    idea = re.sub(r"(?<=\S) {2,}", " ", re.sub(r"«[^»]*»", "", idea)).strip(" :;,")  # (a list's indent stays)
     return f"{idea} (check again after a fix: a second ✗ shows the code)"
 
 
@@ -324,11 +324,17 @@ def progress():
             state = parts.get(name, {}).get("last", {}).get("state", "not checked yet")
             when = parts.get(name, {}).get("last_passed")
             last = f"   last passed {when.replace('T', ' ').rstrip('Z')} UTC" if when else ""
-            print(f"  {name:<20} {state:<16}{last}".rstrip())
+            shown = getattr(_CHECKERS[name], "stub", name)  # as you wrote it: Linear, relu
+            print(f"  {shown:<20} {state:<16}{last}".rstrip())
             if state != PASSED and todo is None:
-                todo = (lesson, name)
+                todo = (lesson, shown)
     print(f"next: lesson {todo[0]:02d}, {todo[1]}" if todo else "every part passed: well done")
-    print(f"(saved in {_progress.path()})")
+    file = _progress.path()
+    if _progress.unsaved():
+        print(f"(your progress could NOT be saved in {file}: the parts checked in this kernel are shown, but a new "
+              f"kernel will not see them; set MATHNN_PROGRESS to a file you can write)")
+    else:
+        print(f"(saved in {file})" if file.exists() else f"(nothing saved yet: your progress will be kept in {file})")
 
 
 class _Checker:
