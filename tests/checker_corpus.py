@@ -1519,6 +1519,19 @@ VALID.append(("sgd_epoch", "np.argsort(rng.standard_normal(m))",
 VALID.append(("sgd_epoch", "rng.permutation(m)[::-1]", _sgd_epoch_drawn(lambda rng, m: rng.permutation(m)[::-1])))
 
 
+@valid("sgd_epoch", "argsort of rng draws, batches by np.take and X.T[idx].T")
+def sgd_epoch_take(params, X, Y, lr, batch_size, rng):
+    perm = np.argsort(rng.random(X.shape[1]) + 0.5)[::-1]
+    losses = []
+    for start in range(0, X.shape[1], batch_size):
+        idx = perm[start:start + batch_size]
+        X_batch = np.take(X, idx, axis=1) if start == 0 else X.T[idx].T
+        A2, cache = mn.forward(params, X_batch)
+        losses.append(mn.cross_entropy(cache["Z2"], Y.T[idx].T))
+        _step(params, mn.backward(params, cache, Y.T[idx].T), lr)
+    return losses
+
+
 @valid("sgd_epoch", "shuffled copies X[:, perm], then contiguous slices")
 def sgd_epoch_shuffled_copies(params, X, Y, lr, batch_size, rng):
     perm = np.argsort(rng.standard_normal(X.shape[1]))

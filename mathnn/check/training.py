@@ -174,6 +174,11 @@ class _Columns(np.ndarray):
                 self.taken.append(picked)
         return out
 
+    def take(self, indices, axis=None, out=None, mode="raise"):  # np.take(X, idx, axis=1) too
+        if self.taken is not None and self.ndim == 2 and axis == (1 if self.shape[0] == _ROWS else 0):
+            self.taken.append(np.arange(self.shape[axis])[indices])
+        return np.asarray(self).take(indices, axis=axis, out=out, mode=mode)
+
 
 _ROWS = 784  # the rows of the checker's X (the transposed view X.T has them as columns)
 
@@ -288,7 +293,10 @@ def _one_epoch(c, fn, m, batch_size, lr, seed):
     for key in right:
         c.compare(params[key], right[key], [(hint, wrong[key]) for hint, wrong in mistakes], rtol=1e-7, otherwise=(
             f"params[{key!r}] is wrong after the epoch {where}: draw one permutation of the columns from rng, "
-            f"then for each batch of it: loss and gradients of the batch, then the step (eq. 12)"))
+            f"then for each batch of it: loss and gradients of the batch, then the step (eq. 12)" + (
+                "" if taken is not None else " (the checker could not follow which columns your batches took, so "
+                "it compared with rng.permutation(m)'s order; with batches taken as X[:, idx] or X.T[idx].T it "
+                "follows any order you draw from rng)")))
     c.compare(losses, right_losses, rtol=1e-7, otherwise=(
         f"your parameters are right, but your batch losses {_fmt(losses)} differ from {_fmt(right_losses)}: "
         f"the mean cross-entropy of each batch (eq. 5), measured before its step"))
