@@ -13,7 +13,7 @@ def assert_passes(checker, fn, capsys):
     """fn passes: the checker returns fn itself and prints ✓."""
     result, out = verdict(checker, fn, capsys)
     assert result is fn, out
-    assert out.startswith(f"✓ {checker.__name__}: all ") and "checks passed" in out, out
+    assert out.startswith(f"✓ {checker.stub}: all ") and "checks passed" in out, out
 
 
 def assert_hint(checker, fn, phrase, capsys, repeat=True):
@@ -24,9 +24,9 @@ def assert_hint(checker, fn, phrase, capsys, repeat=True):
     core._FAILED[(checker.__name__, getattr(fn, "__name__", None))] = 1 if repeat else 0
     result, out = verdict(checker, fn, capsys)
     assert result is checker.fallback and result is not fn, out
-    assert out.startswith(f"✗ {checker.__name__}: "), out
+    assert out.startswith(f"✗ {checker.stub}: "), out
     assert phrase in out, out
-    assert out.rstrip().endswith(f"using mathnn's {checker.__name__} for now, so the lesson can go on"), out
+    assert out.rstrip().endswith(f"using mathnn's {checker.stub} for now, so the lesson can go on"), out
 
 
 def copy_of(fn):

@@ -4,9 +4,9 @@ WRONG: (checker name, label, fn, phrase) — the checker must refuse fn (never �
 appear in what it prints. VALID: (checker name, label, fn) — the checker must accept fn (✓).
 FALLBACK as fn stands for the checker's own fallback (a learner re-running only the checker cell).
 
-Plain data and plain functions (no import of mathnn.check), so that the same corpus can be run against
-another version of the checkers: ``python tests/checker_corpus.py`` prints the counts of the checkers of
-the mathnn it imports (see tally()).
+Plain data and plain functions (mathnn.check is imported only as a learner's code uses it), so that the
+same corpus can be run against another version of the checkers: ``python tests/checker_corpus.py`` prints
+the counts of the checkers of the mathnn it imports (see tally()).
 """
 
 import math
@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 import mathnn as mn
+from mathnn import check  # only as a learner's code uses it: check.relu.fallback
 
 WRONG, VALID = [], []
 FALLBACK = "FALLBACK"
@@ -1494,6 +1495,207 @@ def dropout_backward_solution(dA_drop, M):
 @valid("dropout_backward", "np.multiply")
 def dropout_backward_multiply(dA_drop, M):
     return np.multiply(dA_drop, M)
+
+
+# ----------------------------------------------------------------------------- a learner's review (issue 17, round 2)
+
+def _sgd_epoch_drawn(draw):
+    """An otherwise right epoch whose order is draw(rng, m)."""
+    def sgd_epoch(params, X, Y, lr, batch_size, rng):
+        m = X.shape[1]
+        perm = draw(rng, m)
+        losses = []
+        for start in range(0, m, batch_size):
+            idx = perm[start:start + batch_size]
+            A2, cache = mn.forward(params, X[:, idx])
+            losses.append(mn.cross_entropy(cache["Z2"], Y[:, idx]))
+            _step(params, mn.backward(params, cache, Y[:, idx]), lr)
+        return losses
+    return sgd_epoch
+
+
+VALID.append(("sgd_epoch", "np.argsort(rng.standard_normal(m))",
+              _sgd_epoch_drawn(lambda rng, m: np.argsort(rng.standard_normal(m)))))
+VALID.append(("sgd_epoch", "rng.permutation(m)[::-1]", _sgd_epoch_drawn(lambda rng, m: rng.permutation(m)[::-1])))
+
+
+@valid("sgd_epoch", "argsort of rng draws, batches by np.take and X.T[idx].T")
+def sgd_epoch_take(params, X, Y, lr, batch_size, rng):
+    perm = np.argsort(rng.random(X.shape[1]) + 0.5)[::-1]
+    losses = []
+    for start in range(0, X.shape[1], batch_size):
+        idx = perm[start:start + batch_size]
+        X_batch = np.take(X, idx, axis=1) if start == 0 else X.T[idx].T
+        A2, cache = mn.forward(params, X_batch)
+        losses.append(mn.cross_entropy(cache["Z2"], Y.T[idx].T))
+        _step(params, mn.backward(params, cache, Y.T[idx].T), lr)
+    return losses
+
+
+@valid("sgd_epoch", "shuffled copies X[:, perm], then contiguous slices")
+def sgd_epoch_shuffled_copies(params, X, Y, lr, batch_size, rng):
+    perm = np.argsort(rng.standard_normal(X.shape[1]))
+    X_shuffled, Y_shuffled = X[:, perm], Y[:, perm]
+    losses = []
+    for start in range(0, X.shape[1], batch_size):
+        X_batch, Y_batch = X_shuffled[:, start:start + batch_size], Y_shuffled[:, start:start + batch_size]
+        A2, cache = mn.forward(params, X_batch)
+        losses.append(mn.cross_entropy(cache["Z2"], Y_batch))
+        _step(params, mn.backward(params, cache, Y_batch), lr)
+    return losses
+
+
+WRONG.append(("sgd_epoch", "argsort of a fixed rng's draws", _sgd_epoch_drawn(
+    lambda rng, m: np.argsort(np.random.default_rng(1).standard_normal(m))), "rng argument"))
+
+
+@wrong("sgd_epoch", "X and Y shuffled by two different draws")
+def sgd_epoch_two_orders(params, X, Y, lr, batch_size, rng):
+    m = X.shape[1]
+    perm_X, perm_Y = rng.permutation(m), rng.permutation(m)
+    losses = []
+    for start in range(0, m, batch_size):
+        X_batch, Y_batch = X[:, perm_X[start:start + batch_size]], Y[:, perm_Y[start:start + batch_size]]
+        A2, cache = mn.forward(params, X_batch)
+        losses.append(mn.cross_entropy(cache["Z2"], Y_batch))
+        _step(params, mn.backward(params, cache, Y_batch), lr)
+    return losses
+
+
+def relu(Z):  # noqa: F811 (each entry is a learner's `def relu`)
+    return check.relu.fallback(Z)
+
+
+WRONG.append(("relu", "check.relu.fallback", relu, "you called check.relu.fallback"))
+
+
+def _relu_helper(Z):
+    return mn.relu_forward(Z)[0]
+
+
+def relu(Z):  # noqa: F811
+    return _relu_helper(Z)
+
+
+WRONG.append(("relu", "mn.relu_forward through a helper of one's own", relu, "you called mn.relu_forward"))
+
+
+def _relu_two_levels(Z):
+    return _relu_helper(Z)
+
+
+def relu(Z):  # noqa: F811
+    return _relu_two_levels(Z)
+
+
+WRONG.append(("relu", "mn.relu_forward two helpers down", relu, "you called mn.relu_forward"))
+
+
+def relu(Z):  # noqa: F811
+    import mathnn.layers
+    return mathnn.layers.relu_forward(Z)[0]
+
+
+WRONG.append(("relu", "mathnn.layers.relu_forward", relu, "you called mn.relu_forward"))
+
+
+@valid("relu", "a helper of one's own that is right")
+def relu_via_own_helper(Z):
+    return _own_positive_part(Z)
+
+
+def _own_positive_part(Z):
+    return np.maximum(Z, 0)
+
+
+@wrong("momentum_step", "zips params.items() with grads.values()", "by position")
+def momentum_zip(params, grads, velocity, lr, beta):
+    for (key, p), g in zip(params.items(), grads.values()):
+        velocity[key] = beta * velocity[key] + g
+        p -= lr * velocity[key]
+
+
+@wrong("adam_step", "zips params.items() with grads.values()", "by position")
+def adam_zip(params, grads, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    for (k, p), g in zip(params.items(), grads.values()):
+        m[k] = beta1 * m[k] + (1 - beta1) * g
+        v[k] = beta2 * v[k] + (1 - beta2) * g * g
+        p -= lr * (m[k] / (1 - beta1**t)) / (np.sqrt(v[k] / (1 - beta2**t)) + eps)
+
+
+@wrong("l2_grads", "zips grads.items() with params.values() (the reviewer's)", "by position")
+def l2_zip_items(params, grads, lam):
+    return {gk: g + lam * p if gk.startswith("dW") else g for (gk, g), p in zip(grads.items(), params.values())}
+
+
+@wrong("glorot_init", "np.sqrt(2 / n_in + n_out): std about 20", "parentheses")
+def glorot_precedence(n_in, n_out, rng):
+    return np.sqrt(2 / n_in + n_out) * rng.standard_normal((n_out, n_in))
+
+
+@wrong("he_init", "np.sqrt(2 // n_in): all zeros", "all your weights are 0")
+def he_floor_division(n_in, n_out, rng):
+    return np.sqrt(2 // n_in) * rng.standard_normal((n_out, n_in))
+
+
+@wrong("he_init", "a constant 0.01 * ones", None)
+def he_constant(n_in, n_out, rng):
+    return np.full((n_out, n_in), 0.01)
+
+
+@wrong("cross_entropy", "float32 inside, float64 out", "float32")
+def cross_entropy_float32_inside(Z, Y):
+    Z32, Y32 = Z.astype(np.float32), Y.astype(np.float32)
+    S = Z32 - Z32.max(axis=0, keepdims=True)
+    log_p = S - np.log(np.exp(S).sum(axis=0, keepdims=True))
+    return float(-(Y32 * log_p).sum() / Z.shape[1])
+
+
+@wrong("backward", "dZ1 = dA1, then masked in place (aliasing)", "same array")
+def backward_alias(params, cache, Y):
+    m = Y.shape[1]
+    dZ2 = (cache["A2"] - Y) / m
+    dA1 = params["W2"].T @ dZ2
+    dZ1 = dA1
+    dZ1[cache["Z1"] <= 0] = 0
+    return {"dW1": dZ1 @ cache["A0"].T, "db1": dZ1.sum(axis=1, keepdims=True), "dW2": dZ2 @ cache["A1"].T,
+            "db2": dZ2.sum(axis=1, keepdims=True), "dA1": dA1, "dZ1": dZ1, "dZ2": dZ2}
+
+
+@wrong("numerical_gradient", "flat = x.flatten(): nudges a copy", "flatten")
+def numgrad_flatten(f, x, h=1e-5):
+    flat = x.flatten()
+    grad = np.zeros(x.size)
+    for i in range(x.size):
+        old = flat[i]
+        flat[i] = old + h
+        plus = f()
+        flat[i] = old - h
+        minus = f()
+        flat[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad.reshape(x.shape)
+
+
+@wrong("l2_grads", "only dW1 updated", "dW2")
+def l2_only_dW1(params, grads, lam):
+    reg = dict(grads)
+    reg["dW1"] = grads["dW1"] + lam * params["W1"]
+    return reg
+
+
+@wrong("dropout_forward", "a fixed count of kept entries", "independently")
+def dropout_fixed_count(A, keep, rng):
+    M = np.zeros(A.size)
+    M[rng.permutation(A.size)[:int(keep * A.size)]] = 1 / keep
+    M = M.reshape(A.shape)
+    return A * M, M
+
+
+@wrong("dropout_forward", "a float32 mask for float64 A", "float32")
+def dropout_float32_mask(A, keep, rng):
+    M = ((rng.random(A.shape) < keep) / keep).astype(np.float32)
+    return A * M, M
 
 
 # ----------------------------------------------------------------------------- running the corpus

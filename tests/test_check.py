@@ -473,7 +473,7 @@ def not_written(*args, **kwargs):
 @pytest.mark.parametrize("checker", [getattr(check, name) for name in check.__all__ if name != "progress"])
 def test_a_stub_not_written_yet_is_a_state_not_a_traceback(checker, capsys):
     result, out = verdict(checker, not_written, capsys)
-    name = checker.__name__
+    name = checker.stub  # as the learner wrote it: Linear, not linear_module
     assert result is checker.fallback
     assert out == f"○ {name}: not written yet: using mathnn's {name} for now\n"
 
@@ -485,7 +485,7 @@ def test_every_fallback_passes_its_own_checker_but_is_not_yours(checker, capsys)
     assert core._run(checker.body, checker, checker.fallback, None, False) == (core.PASSED, None)  # right...
     capsys.readouterr()
     result, out = verdict(checker, checker.fallback, capsys)  # mathnn's own: no pass, the lesson goes on with it
-    assert result is checker.fallback and out.startswith(f"○ {checker.__name__}: this is mathnn's "), out
+    assert result is checker.fallback and out.startswith(f"○ {checker.stub}: this is mathnn's "), out
     assert "cell first, then this check again (your progress is unchanged)" in out
 
 

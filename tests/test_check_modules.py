@@ -90,7 +90,7 @@ def test_linear_module_mistakes(cls, phrase, capsys):
 @pytest.mark.parametrize("cls", [linear_with(forward_stub=True), linear_with(backward_stub=True)])
 def test_linear_module_not_written_yet(cls, capsys):
     result, out = verdict(check.linear_module, cls, capsys)
-    assert result is mn.Linear and out.startswith("○ linear_module: not written yet"), out
+    assert result is mn.Linear and out.startswith("○ Linear: not written yet"), out
 
 
 def test_linear_module_refuses_a_layer_without_torch_layout(capsys):

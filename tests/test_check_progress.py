@@ -185,8 +185,10 @@ def test_an_unreadable_file_is_a_warning_and_is_left_alone(capsys):
     captured = capsys.readouterr()
     assert captured.out.startswith("✓ relu") and captured.err.count("\n") == 1, captured
     assert "cannot read your progress file" in captured.err
-    check.progress()
-    assert "lesson 01: 0 of 3 parts passed" in capsys.readouterr().out
+    check.progress()  # the file is left alone, but this kernel's verdict is shown, and said to be unsaved
+    out = capsys.readouterr().out
+    assert "lesson 01: 1 of 3 parts passed" in out and "could NOT be saved" in out, out
+    assert progress.path().is_dir() and not list(progress.path().iterdir())
 
 
 def test_an_unwritable_folder_is_a_warning(monkeypatch, tmp_path, capsys):
@@ -218,7 +220,8 @@ def test_the_portable_lock_without_fcntl(monkeypatch, capsys):
     monkeypatch.setattr(progress, "_lock", lambda file, wait=0.2, _lock=progress._lock: _lock(file, wait))
     os.utime(lock, None)
     progress.record(1, "softmax", "passed")
-    assert "softmax" not in parts() and "stays locked" in capsys.readouterr().err
+    assert "stays locked" in capsys.readouterr().err
+    assert "softmax" not in progress._read(progress.path())[0] and progress.unsaved()  # only in this kernel
 
 
 # ----------------------------------------------------------------------------- the time limit
@@ -319,3 +322,22 @@ def test_the_time_limit_and_progress_in_a_jupyter_kernel(tmp_path):
     assert re.search(r"^  relu +passed +last passed ", text, re.M), text
     assert parts()["relu"]["last"]["state"] == "passed"
 
+
+
+def test_progress_says_when_nothing_could_be_saved(monkeypatch, tmp_path, capsys):
+    blocker = tmp_path / "a file, not a folder"
+    blocker.write_text("")
+    monkeypatch.setenv("MATHNN_PROGRESS", str(blocker / "progress.json"))
+    check.relu(learners(relu_right, "relu"))
+    capsys.readouterr()
+    check.progress()
+    out = capsys.readouterr().out
+    assert "could NOT be saved in" in out and "saved in" not in out.replace("could NOT be saved in", ""), out
+    assert re.search(r"^  relu +passed", out, re.M), out  # this kernel's verdict is still shown
+
+
+def test_progress_names_a_part_as_the_learner_wrote_it(capsys):
+    check.progress()
+    out = capsys.readouterr().out
+    assert re.search(r"^  Linear +not checked yet$", out, re.M) and "linear_module" not in out, out
+    assert "(nothing saved yet: your progress will be kept in" in out

@@ -51,7 +51,7 @@ def test_l2_grads_passes_right_ones(capsys):
     (lambda params, grads, lam: {key: g + lam * np.sign(params[key[1:]]) if key.startswith("dW") else g
                                  for key, g in grads.items()}, "the gradient of the L1 penalty"),
     (l2_with(biases=True), "you decayed the biases too"),
-    (l2_with(factor=0.0), "you left dW unchanged"),
+    (l2_with(factor=0.0), "you left dW2 unchanged"),
     (l2_with(in_place=True), "changed grads['dW2'], grads['dW1'] in place"),
     (l2_with(drop_biases=True), "your dict has no db2, db1"),
     (lambda params, grads, lam: [g for g in grads.values()], "return a dict of gradients"),

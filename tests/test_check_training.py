@@ -158,7 +158,7 @@ def test_glorot_init_right(capsys):
     (normal_init(lambda n_in, n_out: 2 / n_in), "you used the variance 2 / n_in as the std"),
     (normal_init(lambda n_in, n_out: np.sqrt(1 / n_in)), "that is LeCun's sigma"),
     (normal_init(glorot_sigma), "that is Glorot's sigma"),
-    (uniform_init(he_sigma), "that is a uniform draw on [-sqrt(2 / n_in), sqrt(2 / n_in)]"),
+    (uniform_init(he_sigma), "that is a uniform draw on [-sigma, sigma]"),
     (uniform_init(lambda n_in, n_out: np.sqrt(6 / n_in)), "right std but are uniform"),
     (uniform_init(lambda n_in, n_out: 0.01), "your weights are uniform (flat histogram) with std"),
     (lambda n_in, n_out, rng: np.sqrt(2 / n_in) * rng.random((n_out, n_in)), "your weights have mean"),

@@ -3,7 +3,7 @@
 import numpy as np
 
 from mathnn import batches, gradcheck, network
-from mathnn.check.core import _close, _fmt, checker
+from mathnn.check.core import _close, _fmt, _names, checker
 
 
 @checker(lesson=3, fallback=network.backward, signature="fn(params, cache, Y) with cache from mn.forward(params, X)",
@@ -59,7 +59,10 @@ def backward(c, fn):
                  (dZ2 @ A1.T).T),
                 (forgot_Y, A2 @ A1.T / m)],  # (10, m) @ (m, 10) -> (10, 10): dZ2 without '- Y'
         "db2": [],
-        "dA1": [("is W2 @ dZ2: the way back goes through the transpose of W2 (eq. 8)«: dA1 = W2.T @ dZ2»", W2 @ dZ2)],
+        "dA1": [("is W2 @ dZ2: the way back goes through the transpose of W2 (eq. 8)«: dA1 = W2.T @ dZ2»", W2 @ dZ2),
+                ("holds dZ1's values, masked: dZ1 = dA1 does not copy, it gives the same array a second name, so "
+                 "masking dZ1 in place (dZ1[...] = 0) changed dA1 too. Make dZ1 a new array«: dZ1 = dA1 * (Z1 > 0), "
+                 "or dA1.copy() before masking»", dZ1)],
         "dZ1": [("is wrong: " + hint, variant) for hint, variant in dZ1_variants],
         "dW1": [("has the right shape but wrong values: " + hint,
                  variant @ X.T)  # (10, m) @ (m, 784) -> (10, 784), one per mistaken dZ1
@@ -157,7 +160,9 @@ def numerical_gradient(c, fn):
         g = x**2 + coef  # the exact gradient
         c.compare(grad, right, rtol=1e-6, mistakes=[
             ("your gradient is all zeros: f() reads the array x itself, so nudge x in place, one entry; "
-             "x = x + h makes a new array that f never sees", np.zeros(shape)),
+             + ("but x.flatten() returns a copy: your nudges went into the copy, which f never sees (x.reshape(-1) "
+                "is a view of a contiguous x; or use x[i] for i in np.ndindex(x.shape))" if "flatten" in _names(fn)
+                else "x = x + h makes a new array that f never sees"), np.zeros(shape)),
             ("you used the forward difference (f(x + h) - f(x)) / h, whose error is O(h); the centred one, "
              "(f(x + h) - f(x - h)) / (2h), is off by only O(h^2) (eq. 10)", g + step * x + step**2 / 3),
             ("you used the backward difference (f(x) - f(x - h)) / h, whose error is O(h); the centred one, "

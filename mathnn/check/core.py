@@ -27,6 +27,7 @@ import ctypes
 import os
 import re
 import signal
+import sys
 import sysconfig
 import threading
 import time
@@ -94,7 +95,7 @@ def _verdict(check, body, fn):
     own = getattr(fn, "__name__", None) == stub and getattr(fn, "__module__", None) == "__main__"
     if mathnns and mathnns[0] == "is":
         what = "class" if isinstance(fn, type) else "def"
-        print(f"○ {name}: this is mathnn's {stub} ({mathnns[1]}), not yours: run your `{what} {stub}` cell first, "
+        print(f"○ {stub}: this is mathnn's {stub} ({mathnns[1]}), not yours: run your `{what} {stub}` cell first, "
               f"then this check again (your progress is unchanged)")
         return WRONG
     key = (name, getattr(fn, "__name__", None))
@@ -112,8 +113,8 @@ def _verdict(check, body, fn):
 
 
 def _run(body, check, fn, mathnns, repeat):
-    """Run one checker; print its verdict; return (state, the hint shown or None)."""
-    name = check.__name__
+    """Run one checker; print its verdict (under the stub's name: Linear, relu); return (state, the hint or None)."""
+    name, shown = check.__name__, check.stub
     c = _Checker(name, check.signature, check.time_limit)
     try:
         if not callable(fn):
@@ -122,17 +123,17 @@ def _run(body, check, fn, mathnns, repeat):
             raise _Fail(f"you called {mathnns[1]}, mathnn's own {check.stub}: write it yourself")
         body(c, fn)
     except _NotWritten:
-        print(f"○ {name}: not written yet: using mathnn's {name} for now")
+        print(f"○ {shown}: not written yet: using mathnn's {shown} for now")
         return NOT_WRITTEN, None
     except _Fail as e:
         hint = _shown(str(e), repeat)
     except Exception as e:  # your output was too odd to even compare
         hint = f"could not check your output ({type(e).__name__}: {e}); it is called as {check.signature}"
     else:
-        print(f"✓ {name}: all {c.passed} checks passed")
+        print(f"✓ {shown}: all {c.passed} checks passed")
         return PASSED, None
-    print(f"✗ {name}: {hint}")
-    print(f"  using mathnn's {name} for now, so the lesson can go on")
+    print(f"✗ {shown}: {hint}")
+    print(f"  using mathnn's {shown} for now, so the lesson can go on")
     return WRONG, hint
 
 
@@ -141,7 +142,7 @@ def _shown(hint, repeat):
     if repeat or "«" not in hint:
         return hint.replace("«", "").replace("»", "")
     idea = re.sub(r"\s*«[^»]*»\s*(?=[,.;:)]|$)", "", hint)  # code left out before punctuation: no space left
-    idea = re.sub(r" {2,}", " ", re.sub(r"«[^»]*»", "", idea)).strip(" :;,")
+    idea = re.sub(r"(?<=\S) {2,}", " ", re.sub(r"«[^»]*»", "", idea)).strip(" :;,")  # (a list's indent stays)
     return f"{idea} (check again after a fix: a second ✗ shows the code)"
 
 
@@ -164,23 +165,84 @@ def _mathnns(fn, check):
                                                  for k in fn.__mro__[:fn.__mro__.index(base)]):
                 return "calls", _public(base)
         return None
+    return _calls(fn, forbidden, set(), HELPER_DEPTH)
+
+
+HELPER_DEPTH = 3  # how far _calls follows your own helper functions (relu -> _h -> _g -> mn.relu_forward)
+
+
+def _calls(fn, forbidden, seen, depth):
+    """("calls", name) if the code of fn reaches one of the forbidden objects, else None.
+
+    Looks at what fn's code names: its globals, closure cells and defaults, attribute chains from mathnn
+    (mn.relu_forward, mathnn.layers.relu_forward, check.relu.fallback), and follows your own helper
+    functions (not mathnn's, not a library's) up to ``depth`` levels down.
+    """
     code, glob = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
-    if code is None:
+    if code is None or id(fn) in seen:
         return None
-    names, stack = set(), [code]
+    seen.add(id(fn))
+    names = _names(fn)
+    held = [cell.cell_contents for cell in fn.__closure__ or () if _filled(cell)] + list(fn.__defaults__ or ())
+    imported = [sys.modules[n] for n in names if n.split(".")[0] == "mathnn" and n in sys.modules]  # import inside
+    objects = held + imported + [glob[n] for n in names if n in glob]
+    for obj in objects:
+        found = _reaches(obj, names, forbidden, 3)
+        if found:
+            return "calls", _public(found)
+    if depth > 0:
+        for obj in objects:
+            if isinstance(obj, types.FunctionType) and not _library(obj):
+                found = _calls(obj, forbidden, seen, depth - 1)
+                if found:
+                    return found
+    return None
+
+
+def _names(fn):
+    """The global and attribute names fn's code uses (its nested functions' too): {"np", "flatten", ...}."""
+    names, stack = set(), [getattr(fn, "__code__", None)]
     while stack:
         co = stack.pop()
-        names.update(co.co_names)
-        stack.extend(k for k in co.co_consts if isinstance(k, types.CodeType))
-    held = [cell.cell_contents for cell in fn.__closure__ or () if _filled(cell)] + list(fn.__defaults__ or ())
-    for obj in held + [glob[n] for n in names if n in glob]:
-        if id(obj) in forbidden:
-            return "calls", _public(obj)
-        if isinstance(obj, types.ModuleType) and obj.__name__.split(".")[0] == "mathnn":
-            for attr in names:
-                if id(getattr(obj, attr, None)) in forbidden:
-                    return "calls", _public(getattr(obj, attr))
+        if co is not None:
+            names.update(co.co_names)
+            stack.extend(k for k in co.co_consts if isinstance(k, types.CodeType))
+    return names
+
+
+def _reaches(obj, names, forbidden, hops):
+    """The forbidden object that obj is, or that obj.a.b... is (attributes among `names`, through mathnn), or None."""
+    if id(obj) in forbidden:
+        return obj
+    if hops == 0 or not (isinstance(obj, types.ModuleType) and obj.__name__.split(".")[0] == "mathnn"
+                         or str(getattr(obj, "__module__", "")).split(".")[0] == "mathnn"):
+        return None
+    for attr in names:
+        try:
+            inner = getattr(obj, attr, None)
+        except Exception:  # noqa: BLE001 (an odd attribute is not a call of mathnn's)
+            continue
+        if inner is not None and inner is not obj:
+            found = _reaches(inner, names, forbidden, hops - 1)
+            if found is not None:
+                return found
     return None
+
+
+def _library(fn):
+    """fn was defined in mathnn, the standard library or an installed package (not in your notebook)."""
+    return os.path.abspath(fn.__code__.co_filename).startswith(_LIBRARY_DIRS)
+
+
+BY_POSITION = ("your function matches params and grads by position (e.g. zip(params.items(), grads.values())), but "
+               "the two dicts need not list their keys in the same order — mn.backward does not: look up each "
+               "parameter's gradient by its key«, grads['d' + key]»")
+
+
+def _other_order(args):
+    """Two of the dicts in args hold the same names (W1 and dW1, ...) in another order: zip would pair them wrong."""
+    keys = [[str(key).removeprefix("d") for key in arg] for arg in args if isinstance(arg, dict)]
+    return any(set(a) == set(b) and a != b for i, a in enumerate(keys) for b in keys[i + 1:])
 
 
 def _filled(cell):
@@ -262,11 +324,17 @@ def progress():
             state = parts.get(name, {}).get("last", {}).get("state", "not checked yet")
             when = parts.get(name, {}).get("last_passed")
             last = f"   last passed {when.replace('T', ' ').rstrip('Z')} UTC" if when else ""
-            print(f"  {name:<20} {state:<16}{last}".rstrip())
+            shown = getattr(_CHECKERS[name], "stub", name)  # as you wrote it: Linear, relu
+            print(f"  {shown:<20} {state:<16}{last}".rstrip())
             if state != PASSED and todo is None:
-                todo = (lesson, name)
+                todo = (lesson, shown)
     print(f"next: lesson {todo[0]:02d}, {todo[1]}" if todo else "every part passed: well done")
-    print(f"(saved in {_progress.path()})")
+    file = _progress.path()
+    if _progress.unsaved():
+        print(f"(your progress could NOT be saved in {file}: the parts checked in this kernel are shown, but a new "
+              f"kernel will not see them; set MATHNN_PROGRESS to a file you can write)")
+    else:
+        print(f"(saved in {file})" if file.exists() else f"(nothing saved yet: your progress will be kept in {file})")
 
 
 class _Checker:
@@ -308,6 +376,8 @@ class _Checker:
             if isinstance(e, KeyError):
                 keys = "; ".join(", ".join(map(str, arg)) for arg in args if isinstance(arg, dict))
                 extra = extra or f" — the dicts passed to it have the keys: {keys}"
+            if isinstance(e, ValueError) and "broadcast" in str(e) and _other_order(args) and "zip" in _names(fn):
+                extra = " — " + BY_POSITION
             if isinstance(e, ValueError) and "broadcast" in str(e):
                 extra = extra or (" — check the axis you reduce over (axis=0 runs down each column) "
                                   "and keep it with keepdims=True")
@@ -359,6 +429,11 @@ class _Checker:
         for hint, wrong in mistakes:
             if _close(got, wrong, rtol):
                 raise _Fail(hint)
+        if rtol is None and np.asarray(right).dtype == np.float64 and _close(got, right, 1e-5):
+            error = float(np.max(np.abs(np.asarray(got, dtype=np.float64) - right) / np.maximum(np.abs(right), 1e-300)))
+            raise _Fail(f"your result is right to about 6 digits only (relative error {error:.1g}), float32's "
+                        f"precision, for float64 inputs: did you compute in float32 inside (.astype(np.float32), "
+                        f"dtype=np.float32, np.float32(...))? Keep float64 throughout")
         raise _Fail(otherwise)
 
 

@@ -4,7 +4,7 @@ Your ``fn(n_in, n_out, rng)`` is called with n_in = 1000, n_out = 400: N = 400,0
 a correct scheme the sample std s of N normal draws has a relative standard error of
 1/sqrt(2N) = 0.0011, so the tolerance |s / sigma - 1| < 2% is 18 standard errors: a correct
 function fails by chance with probability below 1e-70, whatever the seed. The same holds for the
-mean (|mean| < 0.02 sigma: 13 standard errors of sigma/sqrt(N)) and for the kurtosis that tells a
+mean (|mean| < 0.02 s: 13 standard errors s/sqrt(N), whatever the std) and for the kurtosis that tells a
 normal draw (3) from a uniform one (1.8): |kurtosis - 3| < 0.3, 39 standard errors of sqrt(24/N).
 """
 
@@ -40,6 +40,12 @@ def _check_init(c, fn, name, variance, formula, mistakes):
     small = c.array(c.call(fn, 3, 2, np.random.default_rng(0)))
     c.require_shape(small, (2, 3), what="for n_in = 3, n_out = 2 your W")
 
+    sigma = np.sqrt(variance(N_IN, N_OUT))
+    c.require(W.std() > 0, f"all your weights are {W.flat[0]:.3g}: each weight must be its own random draw from "
+                           f"N(0, sigma^2), sigma = {sigma:.4g} for n_in = {N_IN}, n_out = {N_OUT} (eq. 11)"
+                           + (" — did an integer division (2 // n_in) make sigma 0? Use /, not //"
+                              if np.all(W == 0) else ""))
+
     same = c.array(c.call(fn, N_IN, N_OUT, np.random.default_rng(0)))
     c.require(np.array_equal(W, same), "two calls with equal seeds gave different weights: draw them with the rng "
                                        "argument (rng.standard_normal), not with np.random (global, unseeded)")
@@ -47,9 +53,8 @@ def _check_init(c, fn, name, variance, formula, mistakes):
     c.require(not np.array_equal(W, other), "different seeds gave the same weights: draw them with the rng argument, "
                                             "not with a generator of your own (np.random.default_rng(0) inside)")
 
-    sigma = np.sqrt(variance(N_IN, N_OUT))
     s, mean = W.std(), W.mean()
-    c.require(abs(mean) < TOLERANCE * sigma, f"your weights have mean {mean:.3g}, not 0: draw them from "
+    c.require(abs(mean) < TOLERANCE * s, f"your weights have mean {mean:.3g}, not 0: draw them from "
                                              f"N(0, sigma^2), sigma * rng.standard_normal(...) "
                                              f"(rng.random is uniform on [0, 1))")
     kurtosis = float(np.mean((W - mean) ** 4) / s**4)
@@ -57,13 +62,13 @@ def _check_init(c, fn, name, variance, formula, mistakes):
     if abs(s / sigma - 1) > TOLERANCE:
         for hint, wrong in mistakes:
             if abs(s / wrong - 1) < TOLERANCE:
-                raise _Fail(f"the std of your weights is {s:.4g}; {name} wants sigma = {formula} = {sigma:.4g} "
+                raise _Fail(f"the std of your weights is {s:.4g}; {name} wants sigma = «{formula} = »{sigma:.4g} "
                             f"for n_in = {N_IN}, n_out = {N_OUT}: {hint}")
         if uniform:
             raise _Fail(f"your weights are uniform (flat histogram) with std {s:.4g}, but {name} wants "
-                        f"N(0, sigma^2) with sigma = {formula} = {sigma:.4g}: a uniform draw on [-a, a] has std "
-                        f"a / sqrt(3). Draw sigma * rng.standard_normal((n_out, n_in))")
-        raise _Fail(f"the std of your weights is {s:.4g}; {name} wants sigma = {formula} = {sigma:.4g} "
+                        f"N(0, sigma^2) with sigma = «{formula} = »{sigma:.4g}: a uniform draw on [-a, a] has std "
+                        f"a / sqrt(3). Draw from a normal distribution«: sigma * rng.standard_normal((n_out, n_in))»")
+        raise _Fail(f"the std of your weights is {s:.4g}; {name} wants sigma = «{formula} = »{sigma:.4g} "
                     f"for n_in = {N_IN}, n_out = {N_OUT} (eq. 11)")
     c.passed += 1
     c.require(not uniform, "your weights have the right std but are uniform (flat histogram): eq. 11 draws from "
@@ -82,10 +87,11 @@ def he_init(c, fn):
     _check_init(c, fn, "He", lambda n_in, n_out: 2 / n_in, "sqrt(2 / n_in)", [
         ("did you use n_out? He's variance is 2 / n_in, the number of inputs each unit sums", np.sqrt(2 / N_OUT)),
         ("that is LeCun's sigma, sqrt(1 / n_in): He doubles the variance for the ReLU, 2 / n_in", np.sqrt(1 / N_IN)),
-        ("that is Glorot's sigma, sqrt(2 / (n_in + n_out)); He's is sqrt(2 / n_in)", np.sqrt(2 / (N_IN + N_OUT))),
+        ("that is Glorot's sigma, for the two fans n_in + n_out; He's variance is 2 / n_in",
+         np.sqrt(2 / (N_IN + N_OUT))),
         ("you used the variance 2 / n_in as the std: sigma is its square root (eq. 11)", 2 / N_IN),
-        ("that is a uniform draw on [-sqrt(2 / n_in), sqrt(2 / n_in)], whose std is sqrt(2 / n_in) / sqrt(3): "
-         "draw from a normal, sigma * rng.standard_normal", np.sqrt(2 / N_IN / 3)),
+        ("that is a uniform draw on [-sigma, sigma], whose std is sigma / sqrt(3): draw from a normal"
+         "«, sigma * rng.standard_normal»", np.sqrt(2 / N_IN / 3)),
     ])
 
 
@@ -97,10 +103,12 @@ def glorot_init(c, fn):
     ``np.sqrt(2 / (n_in + n_out)) * rng.standard_normal((n_out, n_in))``.
     """
     _check_init(c, fn, "Glorot", lambda n_in, n_out: 2 / (n_in + n_out), "sqrt(2 / (n_in + n_out))", [
-        ("that is He's sigma, sqrt(2 / n_in); Glorot averages the two fans, 2 / (n_in + n_out)", np.sqrt(2 / N_IN)),
-        ("that is LeCun's sigma, sqrt(1 / n_in); Glorot's is sqrt(2 / (n_in + n_out))", np.sqrt(1 / N_IN)),
+        ("that is He's sigma, for n_in alone; Glorot averages the two fans, 2 / (n_in + n_out)", np.sqrt(2 / N_IN)),
+        ("that is LeCun's sigma, sqrt(1 / n_in); Glorot's variance is 2 / (n_in + n_out)", np.sqrt(1 / N_IN)),
         ("you used 1 / (n_in + n_out); Glorot's variance is 2 / (n_in + n_out)", np.sqrt(1 / (N_IN + N_OUT))),
         ("you used the variance 2 / (n_in + n_out) as the std: take its square root", 2 / (N_IN + N_OUT)),
-        ("that is a uniform draw on [-sigma, sigma], whose std is sigma / sqrt(3): draw from a normal, "
-         "sigma * rng.standard_normal", np.sqrt(2 / (N_IN + N_OUT) / 3)),
+        ("that is a uniform draw on [-sigma, sigma], whose std is sigma / sqrt(3): draw from a normal"
+         "«, sigma * rng.standard_normal»", np.sqrt(2 / (N_IN + N_OUT) / 3)),
+        ("2 / n_in + n_out is (2 / n_in) + n_out: division binds tighter than +, so put the sum in parentheses "
+         "(eq. 11)", np.sqrt(2 / N_IN + N_OUT)),
     ])

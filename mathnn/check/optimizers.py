@@ -184,18 +184,23 @@ def _adam(c, fn, lr, beta1, beta2, eps):
                 raise _Fail("with t = 1 your step gives nan/inf: the bias correction 1 - beta1**t is 0 at t = 0. t is "
                             "the number of this step, 1 for the first (Algorithm 1): use beta**t, not beta**(t - 1)")
             c.compare(params[key], right_params[key], [
-                ("you left out the bias correction: m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t); without "
-                 "it the first steps are far too small", variant(key, t, correct=(False, False))),
-                ("you corrected m but not v: v_hat = v / (1 - beta2**t)", variant(key, t, correct=(True, False))),
-                ("you corrected v but not m: m_hat = m / (1 - beta1**t)", variant(key, t, correct=(False, True))),
-                ("eps belongs outside the square root: p -= lr * m_hat / (sqrt(v_hat) + eps) (Algorithm 1, as "
-                 "mn.Adam and torch.optim.Adam)", variant(key, t, eps_inside=True)),
+                ("you left out the bias correction: m and v start at 0, so their first values are far too small; "
+                 "divide each by 1 - beta**t (Algorithm 1)«: m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t)»",
+                 variant(key, t, correct=(False, False))),
+                ("you corrected m but not v: v needs the bias correction too, with beta2«: v_hat = v / (1 - beta2**t)»",
+                 variant(key, t, correct=(True, False))),
+                ("you corrected v but not m: m needs the bias correction too, with beta1«: m_hat = m / (1 - beta1**t)»",
+                 variant(key, t, correct=(False, True))),
+                ("eps belongs outside the square root: add it to the square root of v_hat, not to v_hat (Algorithm 1, "
+                 "as mn.Adam and torch.optim.Adam)«: p -= lr * m_hat / (sqrt(v_hat) + eps)»",
+                 variant(key, t, eps_inside=True)),
                 ("you divided by v_hat + eps: divide by sqrt(v_hat) + eps", variant(key, t, sqrt=False)),
                 ("your t is one too large: t is the number of this step, 1 for the first (use beta**t, with t as "
                  "given)", variant(key, t, t0=2)),
-                ("your steps go uphill: p -= lr * m_hat / (sqrt(v_hat) + eps)", variant(key, t, scale=-1.0)),
+                ("your steps go uphill: a step subtracts (eq. 14)«: p -= lr * m_hat / (sqrt(v_hat) + eps)»",
+                 variant(key, t, scale=-1.0)),
             ], otherwise=f"params[{key!r}] is wrong after step {t} (lr = {lr}, beta1 = {beta1}, beta2 = {beta2}, "
-                         f"eps = {eps}): p <- p - lr m_hat / (sqrt(v_hat) + eps) (eq. 14), with the values given")
+                         f"eps = {eps}): eq. 14, with the values given«: p -= lr * m_hat / (sqrt(v_hat) + eps)»")
 
 
 def _adam_defaults(c, fn, lr):

@@ -33,6 +33,7 @@ except ImportError:  # Windows: the portable lock file below
 
 STATES = ("passed", "wrong", "not written")
 _WARNED = set()  # the warnings already printed in this kernel: each once
+_UNSAVED = {}  # progress file -> {part: its record}: this kernel's verdicts that could not be saved there
 
 
 def path():
@@ -66,7 +67,12 @@ def load():
 
     A missing file is an empty course; an unreadable or corrupt one gives a one-line warning and {}.
     """
-    return _read(path())[0]
+    return {**_read(path())[0], **_UNSAVED.get(str(path()), {})}
+
+
+def unsaved():
+    """True if a verdict of this kernel could not be saved in the progress file (load() still shows it)."""
+    return bool(_UNSAVED.get(str(path())))
 
 
 def failures(part):
@@ -76,22 +82,28 @@ def failures(part):
 
 def _save(entry):
     file = path()
+    unsaved = _UNSAVED.setdefault(str(file), {})
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         with _lock(file):
             parts, ok = _read(file)
+            parts.update(unsaved)
+            parts[entry["part"]] = _merged(parts.get(entry["part"], {}), entry)
             if not ok:  # unreadable: writing now would throw away what it holds
+                unsaved[entry["part"]] = parts[entry["part"]]
                 return
-            old = parts.get(entry["part"], {})
-            passed = entry["state"] == "passed"
-            parts[entry["part"]] = {
-                "last": entry,
-                "last_passed": entry["time"] if passed else old.get("last_passed"),
-                "failures": 0 if passed else old.get("failures", 0) + (entry["state"] == "wrong"),
-            }
             _write(file, {"mathnn progress": 1, "parts": parts})
+            unsaved.clear()  # saved now, with the file's
     except OSError as e:
+        unsaved[entry["part"]] = _merged(unsaved.get(entry["part"], {}), entry)
         _warn(f"mathnn: your progress was not saved ({file}: {e.strerror or e}); the checker works as before")
+
+
+def _merged(old, entry):
+    """A part's record in the file after the verdict ``entry``, given its record ``old`` ({} if none)."""
+    passed = entry["state"] == "passed"
+    return {"last": entry, "last_passed": entry["time"] if passed else old.get("last_passed"),
+            "failures": 0 if passed else old.get("failures", 0) + (entry["state"] == "wrong")}
 
 
 def _read(file, quiet=False):

@@ -68,7 +68,8 @@ def _l2(c, fn, params, grads, lam):
                  g + lam * p**2),
                 ("you added lam * sign(W): that is the gradient of the L1 penalty lam ||W||_1; L2's is lam * W",
                  g + lam * np.sign(p)),
-                ("you left dW unchanged: add the penalty's gradient (eq. 15)", g),
+                (f"you left {key} unchanged: add the penalty's gradient to every weight's gradient, {key} too "
+                 f"(eq. 15)", g),
             ], otherwise=f"your {key} is wrong for lam = {lam}: the loss's gradient plus the penalty's (eq. 15)")
         else:
             c.compare(got[key], g, [
@@ -87,7 +88,7 @@ def _tuple(c, out):
     c.require(isinstance(out, tuple) and len(out) == 2, f"your function returned a {type(out).__name__}: return "
                                                         f"the pair (A_drop, M), e.g. `return A * M, M`")
     return (c.array(out[0], what="your A_drop", dtype=np.float64),
-            c.array(out[1], what="your mask M"))
+            c.array(out[1], what="your mask M", dtype=np.float64))
 
 
 @checker(lesson=10, fallback=regularization.dropout_forward, signature="fn(A, keep, rng) with A of shape (n, m)")
@@ -116,11 +117,23 @@ def dropout_forward(c, fn):
               f"«(rng.random(A.shape) < keep)», not of dropping it")
     c.require(abs(share - keep) < 0.02, f"you kept {share:.1%} of the entries with keep = {keep}; expected about "
                                         f"{keep:.0%}: keep each entry with probability keep, independently")
+    counts = [(keep, int(kept.sum()))]
     for other in (0.5, 0.9):  # the share kept follows keep
-        share_other = np.mean(_tuple(c, c.call(fn, A, other, np.random.default_rng(3), keep=("A",), fix=fix))[1] != 0)
+        kept_other = _tuple(c, c.call(fn, A, other, np.random.default_rng(3), keep=("A",), fix=fix))[1] != 0
+        share_other = kept_other.mean()
         c.require(abs(share_other - other) < 0.02, f"with keep = {other} you kept {share_other:.1%} of the entries; "
                                                    f"expected about {other:.0%}: keep is the probability of keeping "
                                                    f"each entry (use the keep argument)")
+        counts.append((other, int(kept_other.sum())))
+    # Kept independently, the count varies from draw to draw (std 60-130 here): exactly keep * N three times
+    # (probability below 1e-7 for independent entries), or equal counts in every column or row, is a fixed count.
+    exact = all(abs(count - p * A.size) < 1 for p, count in counts)
+    even = len(np.unique(kept.sum(axis=0))) == 1 or len(np.unique(kept.sum(axis=1))) == 1
+    c.require(not exact and not even, (
+        f"you kept exactly {counts[0][1]} of the {A.size} entries{' in total' if exact else ' in every column or row'} "
+        f"with keep = {keep} (a fixed count, as the first entries of a permutation give): each entry must be kept "
+        f"independently, with probability keep, so that the count itself varies from draw to draw«: "
+        f"rng.random(A.shape) < keep»"))
     values = np.unique(M[kept])
     c.require(not np.allclose(values, 1.0), (
         "your kept entries are not scaled: inverted dropout divides them by keep (the mask holds 1/keep, not 1), "

@@ -50,7 +50,8 @@ def cosine_schedule(c, fn):
             (f"{where}: it starts at 0 and goes down to -lr: lr * (1 + cos(...)) / 2, the 1 + is missing",
              lr * np.cos(np.pi * e / num_epochs) - lr),
             (f"{where}: it ignores lr (starts at 1): multiply by lr", (1 + np.cos(np.pi * e / num_epochs)) / 2),
-        ], otherwise=f"{where}: lr * (1 + cos(pi * epoch / num_epochs)) / 2, epochs from 0")
+        ], otherwise=f"{where}: it should start at lr at epoch 0 and follow half a cosine period down towards 0 at "
+                  f"num_epochs, with the lr and num_epochs given«: lr * (1 + cos(pi * epoch / num_epochs)) / 2»")
 
 
 @checker(lesson=6, fallback=optim.step_schedule,

@@ -3,7 +3,7 @@
 import numpy as np
 
 from mathnn import batches, network, optim, train
-from mathnn.check.core import _changes, _close, _copy, _fmt, _ReadLog, checker
+from mathnn.check.core import BY_POSITION, _changes, _close, _copy, _fmt, _ReadLog, checker
 
 
 def sgd_step_mathnn(params, grads, lr):
@@ -36,10 +36,7 @@ def _one_step(c, fn, params, grads, lr):
     grads_before = _copy(grads)
     grads = _ReadLog(grads)  # notes whether your function reads the gradients at all
 
-    by_position = ("your step matches params and grads by position (e.g. zip(params.values(), grads.values())), "
-                   "but the two dicts need not list their keys in the same order — mn.backward does not: look up "
-                   "each parameter's gradient by its key«, grads['d' + key]»")
-    result = c.call(fn, params, grads, lr, returns=False, on_error={ValueError: " — " + by_position})
+    result = c.call(fn, params, grads, lr, returns=False, on_error={ValueError: " — " + BY_POSITION})
     read_grads = grads.read  # (before the checks below read them too)
 
     c.require(params, "your sgd_step emptied the dict params (params.clear()?), which the training loop "
@@ -63,7 +60,7 @@ def _one_step(c, fn, params, grads, lr):
     zipped = {key: before[key] - lr * g for key, g in zip(before, grads_before.values())
               if g.shape == before[key].shape}  # what a step matching the dicts by position gives
     if len(zipped) == len(before) and all(_close(arrays[key], zipped[key]) for key in params):
-        c.require(False, by_position)
+        c.require(False, BY_POSITION)
     for key in params:
         expected = before[key] - lr * grads_before["d" + key]
         if key in stale:  # nothing changed in place: where did the update go?
@@ -73,7 +70,7 @@ def _one_step(c, fn, params, grads, lr):
                                  f"won't see the change: update it in place«, params[key] -= lr * g»")
             if isinstance(result, dict) and _close(result.get(key, np.nan), expected):
                 c.require(False, "you returned new parameters but left the ones passed in unchanged: update "
-                                 "them in place (p -= lr * g); the training loop ignores the return value")
+                                 "them in place«, p -= lr * g»; the training loop ignores the return value")
             c.require(False, "params not changed in place (you rebound a local name: p = p - ... makes a new "
                              "array and leaves params alone): update in place, with -= or p[...] = ...")
         c.compare(arrays[key], expected, otherwise=_step_hint(key, arrays[key], before[key],
@@ -87,11 +84,11 @@ def _step_hint(key, after, before, g, lr):
     if not _close(after, before - s * g):
         return f"params[{key!r}] changed, but not to p - lr * g (eq. 12)"
     if np.isclose(s, -lr):
-        return f"params[{key!r}] moved uphill: gradient descent subtracts, p -= lr * g, not p += lr * g"
+        return f"params[{key!r}] moved uphill: gradient descent subtracts the gradient«: p -= lr * g, not p += lr * g»"
     if np.isclose(s, 1):
-        return f"the step ignores lr: params[{key!r}] moved by g, not lr * g (p -= lr * g)"
+        return f"the step ignores lr: params[{key!r}] moved by g, not lr * g«: p -= lr * g»"
     if np.isclose(s, -1):
-        return f"params[{key!r}] moved by +g: subtract, and scale by lr: p -= lr * g"
+        return f"params[{key!r}] moved by +g: subtract, and scale by lr«: p -= lr * g»"
     return (f"params[{key!r}] moved by {s:.3g} * g instead of lr * g = {lr} * g: "
             f"did you hard-code a learning rate instead of using the lr argument?")
 
@@ -148,6 +145,54 @@ def _orders(m, seed):
     return orders
 
 
+class _Columns(np.ndarray):
+    """X (n0, m) that writes down which columns your epoch takes from it, in order (in ``.taken``).
+
+    X[:, idx], X[:, a:b] and X.T[idx] (mn.minibatches' way) are noted; what they return is a plain
+    array, so that a batch, or a shuffled copy X[:, perm] sliced later, is not noted again. This is how
+    the checker follows any order you draw from rng (rng.permutation, np.argsort(rng.random(m)), ...).
+    """
+
+    def __array_finalize__(self, obj):
+        self.taken = getattr(obj, "taken", None)  # the same list in X.T, X.T.T, ...
+
+    def __getitem__(self, key):
+        out = np.asarray(super().__getitem__(key))
+        if self.taken is None or self.ndim != 2:
+            return out
+        pair = isinstance(key, tuple) and len(key) == 2
+        if self.shape[0] == _ROWS:  # X (784, m): X[:, cols]
+            cols, m = (key[1] if pair and key[0] == slice(None) else None), self.shape[1]
+        else:  # X.T (m, 784): X.T[cols] or X.T[cols, :]
+            cols, m = (key[0] if pair and key[1] == slice(None) else None if pair else key), self.shape[0]
+        if cols is not None:
+            try:
+                picked = np.arange(m)[cols]
+            except (IndexError, TypeError, ValueError):
+                return out
+            if picked.ndim == 1:
+                self.taken.append(picked)
+        return out
+
+    def take(self, indices, axis=None, out=None, mode="raise"):  # np.take(X, idx, axis=1) too
+        if self.taken is not None and self.ndim == 2 and axis == (1 if self.shape[0] == _ROWS else 0):
+            self.taken.append(np.arange(self.shape[axis])[indices])
+        return np.asarray(self).take(indices, axis=axis, out=out, mode=mode)
+
+
+_ROWS = 784  # the rows of the checker's X (the transposed view X.T has them as columns)
+
+
+def _order_taken(taken, m):
+    """The column order your epoch used, from the columns it took from X, or None if it can't be told."""
+    for pieces in (taken, [piece for piece in taken if len(piece) == m][-1:]):
+        if pieces:
+            order = np.concatenate(pieces)
+            if order.shape == (m,) and np.array_equal(np.sort(order), np.arange(m)):
+                return order
+    return None
+
+
 @checker(lesson=4, fallback=sgd_epoch_mathnn, signature="fn(params, X, Y, lr, batch_size, rng) with X (n0, m), "
                                                         "one-hot Y (k, m)", mathnn=(train.fit,), time_limit=60.0)
 def sgd_epoch(c, fn):
@@ -172,16 +217,19 @@ def _one_epoch(c, fn, m, batch_size, lr, seed):
     Y = batches.one_hot(rng.integers(0, 10, m)).astype(np.float64)  # (10, m)
     where = f"(m = {m}, batch_size = {batch_size}, lr = {lr})"
 
-    def run():
-        """Your epoch on a fresh copy of the start: (params after it, the array objects passed in, losses)."""
+    def run(seed=seed):
+        """Your epoch on a fresh copy of the start: (params after it, the array objects passed in, losses, order)."""
         params = _copy(start)
         arrays = dict(params)  # the array objects themselves: they must be the ones that change
-        losses = c.call(fn, params, X, Y, lr, batch_size, np.random.default_rng(seed))
-        return params, arrays, losses
+        X_noted = X.copy().view(_Columns)
+        X_noted.taken = []
+        losses = c.call(fn, params, X_noted, Y, lr, batch_size, np.random.default_rng(seed))
+        changed = not np.array_equal(np.asarray(X_noted), X)
+        return params, arrays, losses, (None if changed else _order_taken(X_noted.taken, m)), changed
 
     X_before, Y_before = X.copy(), Y.copy()
-    params, arrays, losses = run()
-    c.require(np.array_equal(X, X_before) and np.array_equal(Y, Y_before),
+    params, arrays, losses, taken, X_changed = run()
+    c.require(not X_changed and np.array_equal(X, X_before) and np.array_equal(Y, Y_before),
               "your sgd_epoch changed X or Y in place (shuffled them?): take the batches as "
               "column selections of X and Y, and leave X and Y as they are")
     c.require(set(params) == set(start), f"your sgd_epoch changed the keys of params to {', '.join(params)}: "
@@ -192,15 +240,26 @@ def _one_epoch(c, fn, m, batch_size, lr, seed):
                                      f"instead of being updated in place: write p -= ..., so that everyone "
                                      f"holding the array sees the change")
     c.require(moved, "your sgd_epoch left params unchanged: update them in place after each batch (eq. 12)")
-    again, _, _ = run()
+    again = run()[0]
     c.require(all(np.array_equal(again[key], params[key]) for key in params),
               "two runs with equal seeds gave different parameters: draw the order with the rng argument, "
               "not with np.random (global, unseeded)")
 
-    orders = _orders(m, seed)
+    orders = _orders(m, seed)  # the usual draws, and the order your epoch was seen to take (any draw from rng)
+    usual = len(orders)
+    if taken is not None and not np.array_equal(taken, np.arange(m)) and not any(
+            np.array_equal(taken, order) for order in orders):
+        orders.append(taken)
     replays = [_epoch(start, X, Y, lr, batch_size, order) for order in orders]
     match = next((i for i, (right, _) in enumerate(replays)
-                  if all(_close(params[key], right[key], rtol=1e-7) for key in right)), 0)
+                  if all(_close(params[key], right[key], rtol=1e-7) for key in right)), None)
+    if match is None:  # wrong: name the mistake against the order it took, else against rng.permutation's
+        match = next((i for i, order in enumerate(orders) if taken is not None and np.array_equal(order, taken)), 0)
+    elif match == usual:  # an order drawn in another way than the usual ones: it must come from rng
+        other = run(seed + 1000)[3]  # an order of its own: it must come from rng
+        c.require(other is None or not np.array_equal(other, taken),
+                  "your epoch takes the same order of columns whatever rng it is given: draw the order from the "
+                  "rng argument«, e.g. rng.permutation(m)», not from an rng or a seed of your own")
     order, (right, right_losses) = orders[match], replays[match]
     try:
         losses = np.asarray(losses, dtype=np.float64)
@@ -219,7 +278,8 @@ def _one_epoch(c, fn, m, batch_size, lr, seed):
     mistakes = [
         ("your epoch does not shuffle: draw a permutation of the m columns from rng at its start and take the "
          "batches in that order", mistake(order=np.arange(m))),
-        ("your steps go uphill: p -= lr * g, not p += lr * g (eq. 12)", mistake(scale=-1.0)),
+        ("your steps go uphill: a step subtracts the gradient (eq. 12)«: p -= lr * g, not p += lr * g»",
+         mistake(scale=-1.0)),
         (f"your steps are batch_size = {batch_size} times too large: the gradient of the batch's mean loss is "
          f"already divided by B (eq. 5'), so don't multiply by B (or sum the losses)",
          mistake(scale=batch_size)),
@@ -228,12 +288,15 @@ def _one_epoch(c, fn, m, batch_size, lr, seed):
         ("every step of your epoch uses the gradient at the epoch's starting parameters (stale gradients): "
          "compute the forward and backward pass inside the batch loop, after the previous step",
          mistake(stale=True)),
-        (f"your step ignores lr {where}: p -= lr * g", mistake(scale=1 / lr)),
+        (f"your step ignores lr {where}«: p -= lr * g»", mistake(scale=1 / lr)),
     ]
     for key in right:
         c.compare(params[key], right[key], [(hint, wrong[key]) for hint, wrong in mistakes], rtol=1e-7, otherwise=(
             f"params[{key!r}] is wrong after the epoch {where}: draw one permutation of the columns from rng, "
-            f"then for each batch of it: loss and gradients of the batch, then the step (eq. 12)"))
+            f"then for each batch of it: loss and gradients of the batch, then the step (eq. 12)" + (
+                "" if taken is not None else " (the checker could not follow which columns your batches took, so "
+                "it compared with rng.permutation(m)'s order; with batches taken as X[:, idx] or X.T[idx].T it "
+                "follows any order you draw from rng)")))
     c.compare(losses, right_losses, rtol=1e-7, otherwise=(
         f"your parameters are right, but your batch losses {_fmt(losses)} differ from {_fmt(right_losses)}: "
         f"the mean cross-entropy of each batch (eq. 5), measured before its step"))
