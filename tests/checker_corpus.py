@@ -1698,6 +1698,71 @@ def dropout_float32_mask(A, keep, rng):
     return A * M, M
 
 
+# ----------------------------------------------------------------------------- place_in_field (lesson 08)
+# (tests/test_check_draw.py holds more, with the hint each mistake gets)
+
+def _com(small):
+    """Centre of mass (row, column) of small (h, w), written without mathnn."""
+    rows, cols = np.indices(small.shape)
+    return float((rows * small).sum() / small.sum()), float((cols * small).sum() / small.sum())
+
+
+def _paste(small, dy, dx):
+    field = np.zeros((28, 28))  # (28, 28)
+    field[dy:dy + small.shape[0], dx:dx + small.shape[1]] = small
+    return field
+
+
+@valid("place_in_field", "rounded offsets, clamped into the field")
+def place_in_field_rounded(small):
+    h, w = small.shape
+    row, col = _com(small)
+    return _paste(small, int(np.clip(np.rint(14 - row), 0, 28 - h)), int(np.clip(np.rint(14 - col), 0, 28 - w)))
+
+
+@valid("place_in_field", "np.pad, clamp with min and max")
+def place_in_field_pad(small):
+    h, w = small.shape
+    row, col = _com(small)
+    dy, dx = min(max(int(round(14 - row)), 0), 28 - h), min(max(int(round(14 - col)), 0), 28 - w)
+    return np.pad(small, ((dy, 28 - h - dy), (dx, 28 - w - dx)))
+
+
+@wrong("place_in_field", "centres the bounding box, not the centre of mass", "centre of mass")
+def place_in_field_box(small):
+    h, w = small.shape
+    return _paste(small, (28 - h) // 2, (28 - w) // 2)
+
+
+@wrong("place_in_field", "rows and columns swapped", "swapped")
+def place_in_field_swapped(small):
+    h, w = small.shape
+    row, col = _com(small)
+    return _paste(small, int(np.clip(np.rint(14 - col), 0, 28 - h)), int(np.clip(np.rint(14 - row), 0, 28 - w)))
+
+
+@wrong("place_in_field", "returns a list")
+def place_in_field_list(small):
+    return place_in_field_rounded(small).tolist()
+
+
+@wrong("place_in_field", "transposed field", "transposed")
+def place_in_field_T(small):
+    return place_in_field_rounded(small).T
+
+
+@wrong("place_in_field", "offsets truncated, not rounded")
+def place_in_field_truncated(small):
+    h, w = small.shape
+    row, col = _com(small)
+    return _paste(small, int(np.clip(int(14 - row), 0, 28 - h)), int(np.clip(int(14 - col), 0, 28 - w)))
+
+
+@wrong("place_in_field", "calls mathnn's", "mn.place_in_field")
+def place_in_field(small):
+    return mn.place_in_field(small)
+
+
 # ----------------------------------------------------------------------------- running the corpus
 
 class _Hang(BaseException):

@@ -107,17 +107,17 @@ def place_in_field(c, fn):
                          "inside the field (from 0 to 28 - h rows down), even for a lopsided digit"),
             IndexError: " — the offsets must be whole numbers from 0 to 28 - h (rows) and 28 - w (columns)",
             TypeError: " — slice indices must be ints: turn the rounded offsets into int(...)"},
-            fix="paste it into a new array, np.zeros((28, 28)), and leave small as it is")
+            fix="paste it into a new array of zeros «np.zeros((28, 28))», and leave small as it is")
         c.require(isinstance(out, np.ndarray) and not isinstance(out, np.matrix),
                   f"for {name} your function returned a {type(out).__name__}, not a NumPy array: build the field "
-                  f"with np.zeros((28, 28)) and return it")
+                  f"of zeros «np.zeros((28, 28))» and return it")
         if out.shape == (FIELD * FIELD, 1):
             raise _Fail("your function returned the column (784, 1); return the 28 x 28 field itself (preprocess "
                         "reshapes it)")
         c.require(out.shape == (FIELD, FIELD), f"for {name} your field has shape {out.shape}; expected (28, 28)")
         c.require(np.issubdtype(out.dtype, np.floating),
                   f"your field has dtype {out.dtype}: the grey levels of small (between 0 and 1) need a float "
-                  f"array, np.zeros((28, 28))")
+                  f"array «np.zeros((28, 28))»")
         c.require(np.all(np.isfinite(out)), f"for {name} your field holds NaN or inf (np.empty instead of np.zeros?)")
         found = _placements(out, small)
         if not found:
@@ -127,7 +127,7 @@ def place_in_field(c, fn):
             elif out.sum() > 0 and _placements(out * small.max() / out.max(), small):
                 hint += ": the values were rescaled; paste small as it is"
             else:
-                hint += ("; paste it with field[dy:dy + h, dx:dx + w] = small into np.zeros((28, 28)), at whole-pixel "
+                hint += ("; paste it «with field[dy:dy + h, dx:dx + w] = small» into a field of zeros, at whole-pixel "
                          "offsets")
             raise _Fail(hint)
         c.passed += 1
