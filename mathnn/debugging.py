@@ -54,8 +54,8 @@ def check_update(step_fn, params):
         raise StaleUpdateError(
             f"{which} did not change after a step: is the optimizer holding stale gradient arrays? "
             f"If backward rebinds its gradient (self.dW = dZ @ A_prev.T), the optimizer keeps the old "
-            f"array it was given; write into it instead (self.dW[:] = dZ @ A_prev.T). (Or the update "
-            f"rebinds the parameter, p = p - lr * g, where p -= lr * g changes it in place.)"
+            f"array it was given; write into it instead (self.dW[:] = dZ @ A_prev.T). Or the update "
+            f"itself never writes into these arrays: look at the line that changes the parameters."
         )
     return change
 

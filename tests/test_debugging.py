@@ -58,7 +58,7 @@ def test_check_update_catches_a_rebinding_update_and_names_partial_staleness():
         for key, p in params.items():
             p = p - 0.1 * grads["d" + key]  # noqa: F841  BUG: a new array, params untouched
 
-    with pytest.raises(StaleUpdateError, match="p -= lr \\* g"):
+    with pytest.raises(StaleUpdateError, match="the update itself never writes into these arrays"):
         check_update(step_rebinding_params, params)
 
     def step_forgetting_biases():
