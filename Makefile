@@ -70,8 +70,12 @@ notebooks-1-thread: $(STAMP)
 # The course as a learner installs it, and on the versions pyproject.toml claims. Each run has a fresh virtual
 # environment in $(COMPAT) and its own per-user cache there (XDG_CACHE_HOME: MNIST's copies, trained networks).
 COMPAT ?= build/compat
-NEWEST_PYTHON ?= python3.13
-OLDEST_PYTHON ?= python3.11
+# python3.13 / python3.11 from the PATH, or else pyenv's latest 3.13 / 3.11 (whose shims run only selected versions)
+find_python = $(shell if python$(1) -c '' 2>/dev/null; then echo python$(1); \
+	elif command -v pyenv >/dev/null && prefix=$$(pyenv prefix "$$(pyenv latest $(1))" 2>/dev/null); then \
+	echo "$$prefix/bin/python$(1)"; else echo python$(1); fi)
+NEWEST_PYTHON ?= $(call find_python,3.13)
+OLDEST_PYTHON ?= $(call find_python,3.11)
 MNIST_SOURCE = $(or $(MATHNN_DATA),$(abspath data))
 NBVAL := -c /dev/null --rootdir=. -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -n 2 --dist loadfile
 # quiets ipykernel 6's debugger warning about frozen modules, printed by every kernel

@@ -133,5 +133,5 @@ def test_ci_pins_every_runtime_dependency_at_its_declared_minimum():
 
 def test_ci_runs_the_minimums_on_the_oldest_python_pyproject_allows():
     _, project = load()
-    oldest = re.search(r"^OLDEST_PYTHON \?= python(\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    oldest = re.search(r"^OLDEST_PYTHON \?= \$\(call find_python,(\S+)\)$", (ROOT / "Makefile").read_text(), re.M)
     assert oldest and project["requires-python"] == f">={oldest.group(1)}"
