@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import platform
+import runpy
 import sys
 import tempfile
 import threading
@@ -36,28 +37,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
-ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "agg"}
+# one BLAS thread per kernel, as the hub sets, and how a process's CPU and memory are read: lesson_cpu.py's
+_LESSON_CPU = runpy.run_path(str(Path(__file__).with_name("lesson_cpu.py")), run_name="lesson_cpu")
+ENV, cpu_seconds, anonymous_mb = _LESSON_CPU["ENV"], _LESSON_CPU["cpu_seconds"], _LESSON_CPU["anonymous_mb"]
 SAMPLE_S = 0.2
-
-
-def cpu_seconds(pid):
-    """User + system CPU seconds of a process (None once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def anonymous_mb(pid):
-    """Anonymous memory of a process in MB (0 once it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Anonymous:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 class Sampler(threading.Thread):
