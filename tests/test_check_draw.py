@@ -119,7 +119,7 @@ def unclamped(row, col, h, w):
     (placing(nearest, background=0.01), "with zeros around it"),
     (placing(nearest, dtype=int), "need a float array"),
     (calls_mathnn, "you called mn.place_in_field"),
-    (via_preprocess, "calls mathnn's preprocess"),
+    (via_preprocess, "you called mn.preprocess"),
 ])
 def test_place_in_field_refuses_typical_mistakes(wrong, phrase, capsys):
     assert_hint(check.place_in_field, wrong, phrase, capsys)
