@@ -4,8 +4,10 @@
 # make hub      a local JupyterHub for a trial class (docs/teaching.md)
 # make learner  regenerate the learner's edition (notebooks/learner/) from the complete lessons;
 #               it refuses to replace notebooks a learner edited unless FORCE=1 (then it keeps a backup)
+# make readme   rewrite the README's course table from the course's manifest (mathnn/course.toml)
 # make compat   the course as a learner installs it (a wheel, `mathnn lab`) and on the versions pyproject.toml claims
-# All reuse .venv; it is rebuilt only when pyproject.toml changes.
+# All reuse .venv; it is rebuilt only when pyproject.toml changes. The scripts they run live in tools/; the lessons
+# they handle are those mathnn/course.toml lists (the globs below match exactly those: tests/test_site.py checks it).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,7 +19,7 @@ NBGRADER_SERVER_EXTENSIONS := $(addprefix nbgrader.server_extensions.,formgrader
 	validate_assignment)
 
 .PHONY: lab test lint unit notebooks notebooks-1-thread compat compat-dist compat-wheel compat-minimums browser html hub \
-	strip learner bench install clean
+	strip learner readme bench install clean
 
 # Jupyter kernels run in notebooks/, so a relative MATHNN_DATA (MATHNN_DATA=../shared/mnist make test)
 # would point elsewhere there: pass it on as an absolute path.
@@ -142,14 +144,17 @@ browser: $(STAMP)
 # The course as an offline HTML site in site/: the complete lessons executed, MathJax local, widgets as images
 # (the browser tests open every page from disk with every other request refused)
 html: $(STAMP)
-	$(BIN)/python notebooks/build_site.py
+	$(BIN)/python tools/build_site.py
 
 # the complete lessons only: the learner's edition is generated stripped, and is the learner's to edit
 strip: $(STAMP)
 	$(BIN)/nbstripout --extra-keys "metadata.widgets" notebooks/*.ipynb
 
 learner: $(STAMP)
-	$(BIN)/python notebooks/make_learner_edition.py $(if $(filter 1 yes true YES TRUE True Yes,$(FORCE)),--force,$(if $(filter-out 0 no false NO FALSE False No,$(FORCE)),$(error FORCE=$(FORCE) is neither yes (1, yes, true) nor no (0, no, false): use FORCE=1 to replace edited notebooks (a backup is kept), or leave FORCE out)))
+	$(BIN)/python tools/make_learner_edition.py $(if $(filter 1 yes true YES TRUE True Yes,$(FORCE)),--force,$(if $(filter-out 0 no false NO FALSE False No,$(FORCE)),$(error FORCE=$(FORCE) is neither yes (1, yes, true) nor no (0, no, false): use FORCE=1 to replace edited notebooks (a backup is kept), or leave FORCE out)))
+
+readme: $(STAMP)
+	$(BIN)/python tools/readme_table.py
 
 HUB_DIR ?= build/hub
 HUB_PORT ?= 8000

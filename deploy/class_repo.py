@@ -2,7 +2,8 @@
 
     python deploy/class_repo.py DIR            # create DIR (a git repository, branch main) or update it
 
-DIR gets the learner's edition and the notation page, laid out so that the notebooks' links work:
+DIR gets the learner's edition and the notation page, as the course's manifest (mathnn/course.toml) lists them,
+laid out so that the notebooks' links work:
 
     DIR/learner/00_data.ipynb ... DIR/learner/10_regularization.ipynb
     DIR/notation.md
@@ -22,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mathnn import course
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 BRANCH = "main"
 
@@ -32,12 +35,15 @@ def git(repo, *args):
 
 
 def publish(repo, notebooks=NOTEBOOKS, message="The learner's edition, updated"):
-    """Copy notebooks/learner/*.ipynb and notebooks/notation.md into the git repository repo (created,
-    on branch main, if missing) and commit them. Returns the new commit's hash, or None when nothing changed."""
+    """Copy notebooks/learner/NN_name.ipynb of every lesson of the manifest and notebooks/notation.md into the git
+    repository repo (created, on branch main, if missing) and commit them. Returns the new commit's hash, or None
+    when nothing changed."""
     repo = Path(repo)
-    lessons = sorted((notebooks / "learner").glob("[0-9][0-9]_*.ipynb"))
-    if not lessons:
-        raise FileNotFoundError(f"no learner's edition in {notebooks / 'learner'}: run `make learner` first")
+    lessons = [notebooks / "learner" / lesson.file for lesson in course.lessons()]
+    missing = [path.name for path in lessons if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"the learner's edition in {notebooks / 'learner'} lacks {', '.join(missing)}: run "
+                                "`make learner` first")
     if not (repo / ".git").exists():
         repo.mkdir(parents=True, exist_ok=True)
         git(repo, "init", "--quiet", f"--initial-branch={BRANCH}")

@@ -20,13 +20,15 @@ import argparse
 import importlib.util
 import os
 import sys
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from mathnn import data
 
 PACKAGED = Path(__file__).resolve().parent / "notebooks"  # in an installed wheel (setup.py puts it there)
+MANIFEST = Path(__file__).resolve().parent / "course.toml"  # the lessons, in the checkout and in the wheel
 DEFAULT_FOLDER = "mathnn-course"
-FIRST_LESSON = Path("learner", "00_data.ipynb")
 LAB_HELP = f"""\
 Copy the learner's edition and the notation page into DIR (default: {DEFAULT_FOLDER} in the current
 folder) as DIR/learner/NN_name.ipynb and DIR/notation.md, then start JupyterLab there on 127.0.0.1
@@ -37,6 +39,53 @@ a file you have is never replaced (to get a fresh copy of a lesson, rename yours
 
 class CourseError(Exception):
     """The course cannot be copied or opened: the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One entry of the manifest (mathnn/course.toml): notebooks/FILE, notebooks/learner/FILE."""
+
+    number: int  # its two digits start file: 3 -> "03_backprop.ipynb"
+    file: str
+    title: str  # the notebook's first heading is f"{number:02d} · {title}"
+    you_will: str  # one line of markdown
+
+    @property
+    def name(self):
+        """The file's name without .ipynb: "03_backprop"."""
+        return self.file.removesuffix(".ipynb")
+
+    @property
+    def heading(self):
+        return f"{self.number:02d} · {self.title}"
+
+
+def read_manifest(path=MANIFEST):
+    """The manifest as a dict: {"notation": {"file", "title", "about"}, "lesson": [Lesson, ...]} in lesson order.
+
+    An entry that breaks the manifest's rules (numbers 0, 1, 2, ... in order; file "NN_name.ipynb" starting
+    with its number; every field present, and no other) raises CourseError naming it."""
+    try:
+        manifest = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise CourseError(f"cannot read the course's manifest {path}: {e}") from e
+    lessons, fields = [], set(Lesson.__dataclass_fields__)
+    for index, entry in enumerate(manifest.get("lesson", [])):
+        if set(entry) != fields:
+            raise CourseError(f"{path}: lesson entry {index} has the fields {sorted(entry)}, not {sorted(fields)}")
+        lesson = Lesson(**entry)
+        if lesson.number != index or not (lesson.file.startswith(f"{index:02d}_") and lesson.file.endswith(".ipynb")):
+            raise CourseError(f"{path}: lesson entry {index} ({lesson.file!r}, number {lesson.number!r}) should be "
+                              f"number {index}, file {index:02d}_name.ipynb: lessons are numbered 0, 1, 2, ...")
+        lessons.append(lesson)
+    if not lessons or set(manifest.get("notation", {})) != {"file", "title", "about"}:
+        raise CourseError(f"{path}: needs [[lesson]] entries and a [notation] table with file, title and about")
+    return {"notation": manifest["notation"], "lesson": lessons}
+
+
+def lessons(path=MANIFEST):
+    """The course's lessons in order (Lesson records), from the manifest."""
+    return read_manifest(path)["lesson"]
 
 
 def source_folder():
@@ -51,11 +100,15 @@ def source_folder():
 
 
 def course_files(source):
-    """The course's files, as paths relative to source: notation.md, then learner/NN_name.ipynb in lesson order."""
-    lessons = sorted((source / "learner").glob("[0-9][0-9]_*.ipynb"))
-    if not lessons or not (source / "notation.md").is_file():
-        raise CourseError(f"{source} lacks the learner's edition (learner/NN_name.ipynb) or notation.md")
-    return [Path("notation.md")] + [Path("learner", path.name) for path in lessons]
+    """The course's files, as paths relative to source: notation.md, then learner/NN_name.ipynb in lesson order
+    (the manifest's)."""
+    manifest = read_manifest()
+    files = [Path(manifest["notation"]["file"])] + [Path("learner", lesson.file) for lesson in manifest["lesson"]]
+    missing = [name.as_posix() for name in files if not (source / name).is_file()]
+    if missing:
+        raise CourseError(f"{source} lacks {', '.join(missing)} (the learner's edition, learner/NN_name.ipynb, or "
+                          f"notation.md)")
+    return files
 
 
 def copy_new(source, target):
@@ -99,7 +152,7 @@ def lab_argv(folder, port, open_browser):
     argv = ["--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", f"--ServerApp.root_dir={folder}"]
     argv += [] if open_browser else ["--no-browser"]
     argv += ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    return argv + [str(folder / FIRST_LESSON)]
+    return argv + [str(folder / "learner" / lessons()[0].file)]
 
 
 def start_lab(argv):

@@ -1,4 +1,4 @@
-"""The site builder's pieces (notebooks/build_site.py), on small synthetic notebooks: no lesson is executed.
+"""The site builder's pieces (tools/build_site.py), on small synthetic notebooks: no lesson is executed.
 
 The built site itself is tested in tests/browser/test_site_pages.py (every page opened offline in Chromium).
 """
@@ -12,8 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from mathnn import course
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("build_site", ROOT / "notebooks" / "build_site.py")
+spec = importlib.util.spec_from_file_location("build_site", ROOT / "tools" / "build_site.py")
 build_site = importlib.util.module_from_spec(spec)
 sys.modules["build_site"] = build_site
 spec.loader.exec_module(build_site)
@@ -178,23 +180,29 @@ def test_links_to_lessons_and_notation_point_at_their_pages_and_others_are_repor
     assert broken == ["../mathnn/plots.py"]
 
 
-def test_the_index_lists_every_lesson_of_the_readme_with_the_two_commands():
-    readme = (ROOT / "README.md").read_text()
-    rows = build_site.course_rows(readme)
-    names = [name for name, _ in rows]
-    assert names[0] == "notation"
-    assert names[1:] == [p.stem for p in build_site.lesson_paths()]  # the README's table is complete
-    page = build_site.index_html(readme, {"00_data.html": "00 · Data"}, "today")
-    for name in names:
-        assert f'<a href="{name}.html">' in page
-    assert "make lab" in page and "make test" in page
+def test_the_index_lists_the_notation_page_and_every_lesson_of_the_manifest_with_how_to_run_them():
+    manifest = course.read_manifest()
+    page = build_site.index_html(manifest, "today")
+    rows = re.findall(r'<tr><td><a href="([^"]+)">([^<]+)</a></td><td>([^<]+)</td>', page)
+    assert rows == [("notation.html", "notation", manifest["notation"]["title"])] + \
+        [(f"{lesson.name}.html", lesson.name, lesson.heading.replace("&", "&amp;")) for lesson in manifest["lesson"]]
+    assert "<code>one_hot</code>" in page  # the "you will" markdown rendered
+    assert "mathnn lab" in page and "make lab" in page and "make test" in page
     assert "complete lessons, with their solutions, executed" in page and "learner's edition" in page
     assert build_site.offline_problems(page) == []
 
 
-def test_a_readme_without_the_course_table_is_refused_clearly():
-    with pytest.raises(build_site.BuildError, match="no '## The course' section"):
-        build_site.course_rows("# mathnn\n\nno table here\n")
+def test_the_index_follows_the_manifest_not_the_readme(tmp_path):
+    """A lesson added to the manifest shows in the index (the README is not read)."""
+    manifest = course.read_manifest()
+    extra = course.Lesson(len(manifest["lesson"]), "99_extra.ipynb", "An extra lesson", "add *one* lesson")
+    page = build_site.index_html({**manifest, "lesson": [*manifest["lesson"], extra]}, "today")
+    assert '<a href="99_extra.html">99_extra</a>' in page and "add <em>one</em> lesson" in page
+    assert "README" not in Path(build_site.__file__).read_text()
+
+
+def test_the_site_builds_the_lessons_of_the_manifest_in_its_order():
+    assert build_site.lesson_paths() == [ROOT / "notebooks" / lesson.file for lesson in course.lessons()]
 
 
 def test_a_failing_lesson_is_named_with_its_cell_and_the_old_site_is_kept(tmp_path, monkeypatch):

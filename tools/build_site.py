@@ -1,10 +1,11 @@
 """Build the course's offline site: site/index.html, one page per complete lesson (executed), notation.html.
 
-    MATHNN_DATA=/path/to/mnist python notebooks/build_site.py      # or: make html
+    MATHNN_DATA=/path/to/mnist python tools/build_site.py      # or: make html
 
-Each complete lesson (notebooks/NN_*.ipynb) is run top to bottom in a fresh kernel (two at a time, the
-kernel working in notebooks/, as in JupyterLab) and exported with nbconvert's lab template. The pages
-are read from disk (file://) and never fetch anything from the network:
+Each complete lesson the course's manifest lists (mathnn/course.toml: notebooks/NN_name.ipynb) is run top to
+bottom in a fresh kernel (two at a time, the kernel working in notebooks/, as in JupyterLab) and exported with
+nbconvert's lab template. The index's course table comes from the manifest too. The pages are read from disk
+(file://) and never fetch anything from the network:
 
 - MathJax is copied from jupyter-server-mathjax into site/mathjax/ and loaded from there;
 - widgets can't run without a kernel: each widget output becomes a static fallback, the last image its
@@ -43,10 +44,11 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mathnn import course
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SITE = ROOT / "site"
-README = ROOT / "README.md"
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -256,7 +258,8 @@ def offline_problems(page_html):
 
 
 def lesson_paths():
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    """The complete lessons, in the manifest's order."""
+    return [NOTEBOOKS / lesson.file for lesson in course.lessons()]
 
 
 def page_of(name):
@@ -400,28 +403,9 @@ def build_notation(pages):
 # --- the index --------------------------------------------------------------------------------------
 
 
-def readme_section(readme, heading):
-    """The text of one '## heading' section of the README."""
-    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", readme, re.M | re.S)
-    if not match:
-        raise BuildError(f"README.md has no '## {heading}' section, which the index is made from")
-    return match.group(1)
-
-
-def course_rows(readme):
-    """[(name, you-will markdown)] from the README's course table: 'notation' and the lesson names."""
-    rows = []
-    for line in readme_section(readme, "The course").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 2 or cells[0] in ("notebook", "") or set(cells[0]) <= set("-: "):
-            continue
-        name = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", cells[0])  # [notation](notebooks/notation.md) -> notation
-        rows.append((name, cells[1]))
-    return rows
-
-
-def index_html(readme, titles, built):
-    """The index page: what the site is, the course table (each row linking its page), how to run it."""
+def index_html(manifest, built):
+    """The index page: what the site is, the course table from the manifest (each row linking its page), how to
+    run it. manifest: mathnn.course.read_manifest()."""
     import mistune
 
     inline = mistune.create_markdown(escape=True)
@@ -429,15 +413,11 @@ def index_html(readme, titles, built):
     def md(text):
         return re.sub(r"^<p>|</p>\s*$", "", inline(text).strip())
 
-    rows = []
-    for name, text in course_rows(readme):
-        page = page_of(name)
-        title = titles.get(page, name)
-        rows.append(f'<tr><td><a href="{page}">{html.escape(name)}</a></td>'
-                    f"<td>{html.escape(title)}</td><td>{md(text)}</td></tr>")
-    commands = re.search(r"```bash\n(.*?)```", readme_section(readme, "Two commands"), re.S)
-    if not commands:
-        raise BuildError("README.md's '## Two commands' section has no ```bash block, which the index shows")
+    notation = manifest["notation"]
+    rows = [(page_of(notation["file"]), Path(notation["file"]).stem, notation["title"], notation["about"])]
+    rows += [(page_of(lesson.file), lesson.name, lesson.heading, lesson.you_will) for lesson in manifest["lesson"]]
+    rows = [f'<tr><td><a href="{page}">{html.escape(name)}</a></td><td>{html.escape(title)}</td>'
+            f"<td>{md(text)}</td></tr>" for page, name, title, text in rows]
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -473,8 +453,12 @@ lesson in JupyterLab to use them.</p>
 </tbody>
 </table>
 <h2>Run it on your machine</h2>
-<p>In a copy of the repository (it needs only Python 3.11+ and <code>make</code>):</p>
-<pre><code>{html.escape(commands.group(1))}</code></pre>
+<p>With Python 3.11+ (no git, make or shell needed):</p>
+<pre><code>python -m pip install "mathnn[notebooks]"   # the package, JupyterLab and the widgets
+mathnn lab                                  # the learner's edition, opened in JupyterLab</code></pre>
+<p>Or in a copy of the repository (Python 3.11+ and <code>make</code>):</p>
+<pre><code>make lab    # first time: creates .venv, installs everything; then opens the course in JupyterLab
+make test   # lint (ruff), unit tests, every notebook under nbval, the browser tests, the versions claimed</code></pre>
 <p>MNIST is downloaded on first use (about 11 MB), or read from the folder <code>MATHNN_DATA</code> names.</p>
 </main>
 </body>
@@ -558,7 +542,7 @@ def build(out, jobs=2, timeout=600, lessons=None, log=print):
         raise BuildError(f"no lessons (NN_*.ipynb) found in {NOTEBOOKS}")
     mathjax = mathjax_source()
     check_data()
-    readme = README.read_text()
+    manifest = course.read_manifest()
 
     pages = {page_of(p.name) for p in lessons} | {"index.html", "notation.html"}
     names = [(page_of(p.name), p.stem) for p in lessons]
@@ -588,9 +572,7 @@ def build(out, jobs=2, timeout=600, lessons=None, log=print):
         notation, broken = build_notation(pages)
         (tmp / "notation.html").write_text(notation)
         stats.append(dict(lesson="notation.md", broken=broken, missing_alt=0))
-        titles = {page_of(p.name): s["title"] for p, s in zip(lessons, stats)}
-        titles["notation.html"] = "Notation: names, shapes and numbered equations"
-        (tmp / "index.html").write_text(index_html(readme, titles, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+        (tmp / "index.html").write_text(index_html(manifest, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
         # (less the SVG output's fonts, 2.9 MB: the package ships them without the SVG output itself)
         shutil.copytree(mathjax, tmp / MATHJAX_DIR, ignore=shutil.ignore_patterns("SVG"))
 

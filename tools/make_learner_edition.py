@@ -1,7 +1,9 @@
 """Generate the learner's edition, notebooks/learner/NN_name.ipynb, from the complete lessons notebooks/NN_name.ipynb.
 
-    python notebooks/make_learner_edition.py            # every lesson (what `make learner` runs)
-    python notebooks/make_learner_edition.py --force    # also replace notebooks a learner edited (keeps a backup)
+    python tools/make_learner_edition.py            # every lesson of the manifest (what `make learner` runs)
+    python tools/make_learner_edition.py --force    # also replace notebooks a learner edited (keeps a backup)
+
+The lessons are those the course's manifest lists (mathnn/course.toml), in its order.
 
 A lesson marks the learner's parts as solution regions: the lines from one with "BEGIN SOLUTION" to one with
 "END SOLUTION" (`### BEGIN SOLUTION` in code; in markdown `<!-- BEGIN SOLUTION -->` hides the markers in the
@@ -46,9 +48,10 @@ import nbformat
 from nbgrader.preprocessors import ClearSolutions
 from nbstripout import strip_output
 
-SOURCE_DIR = Path(__file__).resolve().parent
+from mathnn import course
+
+SOURCE_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 LEARNER_DIR = SOURCE_DIR / "learner"
-LESSONS = "[0-9][0-9]_*.ipynb"
 # what `make strip` (nbstripout --extra-keys metadata.widgets) removes besides outputs, counts and cell ids
 STRIP_KEYS = ["metadata.signature", "metadata.widgets", "cell.metadata.collapsed", "cell.metadata.ExecuteTime",
               "cell.metadata.execution", "cell.metadata.heading_collapsed", "cell.metadata.hidden",
@@ -146,9 +149,9 @@ def fold_derivations(nb, stubs, source):
     nb.cells = order
 
 
-def generate(source, out_dir):
-    """The learner's edition of the lesson at source, as a notebook (not written)."""
-    lessons = {path.name for path in source.parent.glob(LESSONS)}  # links to these open the learner's edition
+def generate(source, out_dir, lessons):
+    """The learner's edition of the lesson at source, as a notebook (not written). lessons: the file names of the
+    lessons (links to them stay as they are: they open the learner's edition)."""
     nb = nbformat.read(source, as_version=4)
     before = [cell.source for cell in nb.cells]
     try:
@@ -190,18 +193,19 @@ def write_atomically(nb, target):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sources", nargs="*", type=Path, help=f"lessons (default: notebooks/{LESSONS})")
+    parser.add_argument("sources", nargs="*", type=Path, help="lessons (default: every lesson of mathnn/course.toml)")
     parser.add_argument("--out", type=Path, default=LEARNER_DIR, help="where to write (default: notebooks/learner)")
     parser.add_argument("--force", action="store_true", help="replace edited notebooks too, keeping a backup")
     args = parser.parse_args(argv)
-    sources = args.sources or sorted(SOURCE_DIR.glob(LESSONS))
+    sources = args.sources or [SOURCE_DIR / lesson.file for lesson in course.lessons()]
     for source in sources:
         if not source.is_file():
             parser.error(f"{source}: no such notebook")
 
+    lessons = {lesson.file for lesson in course.lessons()} | {source.name for source in sources}
     plans, edited = [], []  # decide for every notebook before writing any
     for source in sources:
-        nb, target = generate(source, args.out), args.out / source.name
+        nb, target = generate(source, args.out, lessons), args.out / source.name
         if target.exists() and not target.is_file():
             print(f"{target} is not a file (a folder?): move it away and run this again. Nothing was written.",
                   file=sys.stderr)
