@@ -20,11 +20,11 @@ import mathnn as mn
 from mathnn import cli, data
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "notebooks"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 
 def site_builder():
-    """notebooks/build_site.py, imported when a test runs: the module sys.modules holds then (test_site.py may
+    """tools/build_site.py, imported when a test runs: the module sys.modules holds then (test_site.py may
     have put its own there), where the build's workers look build_lesson up."""
     import build_site
 
@@ -333,7 +333,7 @@ def descendants(pid):
 DRIVER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    sys.path.insert(0, {notebooks!r})
+    sys.path.insert(0, {tools!r})
     import build_site
     build_site.PROGRESS_EVERY = 1
     build_site.check_data = lambda: None
@@ -344,7 +344,7 @@ DRIVER = textwrap.dedent("""
 def test_killing_the_build_leaves_no_worker_nor_kernel_and_the_next_build_removes_its_folder(tmp_path):
     loop = lesson(tmp_path, "00_loop.ipynb", ["import time\nwhile True:\n    time.sleep(0.1)"])
     driver = tmp_path / "driver.py"
-    driver.write_text(DRIVER.format(notebooks=str(ROOT / "notebooks"), out=str(tmp_path / "site"), lesson=str(loop)))
+    driver.write_text(DRIVER.format(tools=str(ROOT / "tools"), out=str(tmp_path / "site"), lesson=str(loop)))
     proc = subprocess.Popen([sys.executable, str(driver)], stdout=subprocess.PIPE, text=True,
                             env=dict(os.environ, MATHNN_DATA=str(tmp_path), MPLBACKEND="Agg"))
     deadline = time.monotonic() + 60

@@ -1,4 +1,4 @@
-"""The two editions: notebooks/make_learner_edition.py makes the learner's edition (notebooks/learner/) from the
+"""The two editions: tools/make_learner_edition.py makes the learner's edition (notebooks/learner/) from the
 complete lessons (notebooks/). Its rules on small synthetic lessons, then the committed edition against its lessons,
 then the Makefile and the Jupyter setup around it."""
 
@@ -14,12 +14,14 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from mathnn import course
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "notebooks"
 LEARNER_DIR = SOURCE_DIR / "learner"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
-_spec = importlib.util.spec_from_file_location("make_learner_edition", SOURCE_DIR / "make_learner_edition.py")
+_spec = importlib.util.spec_from_file_location("make_learner_edition", ROOT / "tools" / "make_learner_edition.py")
 editions = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(editions)
 
@@ -316,7 +318,7 @@ def test_no_stub_of_the_learners_edition_raises_without_a_message():
 def test_the_learners_edition_has_every_cell_of_its_lesson_under_its_id():
     """The two editions compare cell by cell by id: same ids, same types, and outside solution regions the same
     text (derivations folded, links rewritten)."""
-    for lesson in sorted(SOURCE_DIR.glob("[0-9][0-9]_*.ipynb")):
+    for lesson in [SOURCE_DIR / lesson.file for lesson in course.lessons()]:
         learner = {c.id: c for c in nbformat.read(LEARNER_DIR / lesson.name, as_version=4).cells}
         complete = editions.strip(nbformat.read(lesson, as_version=4)).cells
         assert sorted(learner, key=int) == [c.id for c in complete], lesson.name
@@ -387,7 +389,7 @@ def test_make_notebooks_runs_both_editions():
                                 *args[args.index("--nbval-lax"):]],
                                cwd=ROOT, capture_output=True, text=True, timeout=120).stdout
     files = {line.split("::")[0] for line in collected.splitlines() if "::" in line}
-    lessons = {f"notebooks/{p.name}" for p in SOURCE_DIR.glob("[0-9][0-9]_*.ipynb")}
+    lessons = {f"notebooks/{lesson.file}" for lesson in course.lessons()}
     assert lessons and files == lessons | {f"notebooks/learner/{Path(name).name}" for name in lessons}
 
 

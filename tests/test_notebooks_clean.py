@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from mathnn import course
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 EDITIONS = ("notebooks", "notebooks/learner")  # the complete lessons, the learner's edition
@@ -67,10 +69,11 @@ def test_notebook_opens_with_intro_and_ends_with_exercises(name):
 
 
 def test_the_series_is_complete_and_numbered():
-    """The course's eleven lessons exist in both editions, numbered 00-10 in order, plus the notation page."""
-    expected = ["00_data", "01_forward", "02_loss", "03_backprop", "04_training", "05_initialization",
-                "06_learning_rate", "07_optimizers_and_bugs", "08_draw_a_digit", "09_modules_and_pytorch",
-                "10_regularization"]
+    """The manifest's lessons (mathnn/course.toml) exist in both editions, numbered 00, 01, ... in order, and no
+    other notebook does; plus the notation page."""
+    expected = [lesson.name for lesson in course.lessons()]
+    assert expected[:2] == ["00_data", "01_forward"] and expected == [f"{n:02d}_{name[3:]}" for n, name in
+                                                                     enumerate(expected)]
     assert [name.removesuffix(".ipynb") for name in notebooks()] == expected + [f"learner/{n}" for n in expected]
     assert (NOTEBOOK_DIR / "notation.md").is_file()
 

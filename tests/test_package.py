@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import mathnn as mn
+from mathnn import course as course_manifest
 
 
 def run_python(code):
@@ -50,15 +51,18 @@ def test_star_import_gives_the_names_not_the_submodules():
     assert leaked == [], leaked
 
 
-def test_the_wheel_carries_the_learners_edition_and_the_notation_page(tmp_path):
-    """A wheel built from the checkout holds notebooks/learner/NN_name.ipynb and notebooks/notation.md, byte for
-    byte, as mathnn/notebooks/... (what `mathnn lab` copies), and no complete lesson (they hold the solutions)."""
+def test_the_wheel_carries_the_manifest_the_learners_edition_and_the_notation_page(tmp_path):
+    """A wheel built from the checkout holds the course's manifest (mathnn/course.toml) and, as it lists them,
+    notebooks/learner/NN_name.ipynb and notebooks/notation.md, byte for byte, as mathnn/notebooks/... (what `mathnn
+    lab` copies), and no complete lesson (they hold the solutions)."""
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
                     "--wheel-dir", str(tmp_path), str(root)], check=True, capture_output=True, timeout=300)
     [wheel] = tmp_path.glob("mathnn-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         course = {name: archive.read(name) for name in archive.namelist() if name.startswith("mathnn/notebooks/")}
-    sources = [root / "notebooks" / "notation.md", *sorted((root / "notebooks" / "learner").glob("[0-9]*.ipynb"))]
-    assert len(sources) == 12
+        assert archive.read("mathnn/course.toml") == (root / "mathnn" / "course.toml").read_bytes()
+    lessons = [lesson.file for lesson in course_manifest.lessons()]
+    sources = [root / "notebooks" / "notation.md", *[root / "notebooks" / "learner" / name for name in lessons]]
+    assert len(lessons) >= 11
     assert course == {f"mathnn/{path.relative_to(root).as_posix()}": path.read_bytes() for path in sources}

@@ -53,7 +53,10 @@ def skip_or_fail(reason):
 
 
 def notebook_paths():
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    """The complete lessons, as the course's manifest (mathnn/course.toml) lists them."""
+    from mathnn import course
+
+    return [NOTEBOOKS / lesson.file for lesson in course.lessons()]
 
 
 def free_port():

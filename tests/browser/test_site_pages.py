@@ -19,7 +19,8 @@ from labdriver import ARTIFACTS, NOTEBOOKS, ROOT, notebook_paths
 pytestmark = pytest.mark.browser
 
 SITE = ROOT / "site"
-SOURCES = [*notebook_paths(), NOTEBOOKS / "notation.md", NOTEBOOKS / "build_site.py", ROOT / "README.md"]
+SOURCES = [*notebook_paths(), NOTEBOOKS / "notation.md", ROOT / "tools" / "build_site.py",
+           ROOT / "mathnn" / "course.toml"]
 LESSON_PAGES = [p.stem + ".html" for p in notebook_paths()]
 PAGES = ["index.html", "notation.html", *LESSON_PAGES]
 DEFAULT_ALT = "No description has been provided for this image"  # nbconvert's, on an <img> without alt
