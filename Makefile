@@ -7,7 +7,7 @@
 # make readme   rewrite the README's course table from the course's manifest (mathnn/course.toml)
 # make compat   the course as a learner installs it (a wheel, `mathnn lab`) and on the versions pyproject.toml claims
 # All reuse .venv; it is rebuilt only when pyproject.toml changes. The scripts they run live in tools/; the lessons
-# they handle are those mathnn/course.toml lists (the globs below match exactly those: tests/test_site.py checks it).
+# they handle are those mathnn/course.toml lists (the globs below match exactly those: tests/test_manifest.py checks it).
 
 PYTHON ?= python3
 VENV ?= .venv
