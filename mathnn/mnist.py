@@ -103,7 +103,8 @@ def parse_idx(raw, name="IDX data", advice=ADVICE):
 
 
 def read_idx_gz(path, sha256=None, size=None, name=None, advice=ADVICE):
-    """Decompress and parse one .gz IDX file; check its SHA-256 when given.
+    """Decompress and parse one .gz IDX file into a uint8 array: images (m, 28, 28) or labels (m,).
+    Checks its SHA-256 when given.
 
     size: the decompressed size expected (default: the official one, for a file named like
     an official MNIST file). The file is decompressed as a stream that stops early: after
