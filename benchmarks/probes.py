@@ -568,12 +568,12 @@ correct(A, "load_mnist_splits X_val is read-only", lambda: mn.load_mnist_splits(
 def with_env(value, thunk):
     """Run thunk with MATHNN_DATA=value and an empty, unwritable default folder, offline."""
     def run():
-        from mathnn import data
-        saved = (os.environ.get("MATHNN_DATA"), data.REPO_DATA, data.MIRRORS, data.default_dir)
+        from mathnn import locations, mnist
+        saved = (os.environ.get("MATHNN_DATA"), locations.REPO_DATA, mnist.MIRRORS, locations.default_data_dir)
         os.environ["MATHNN_DATA"] = str(value)
-        data.REPO_DATA = TMP / "no-repo-data"
-        data.MIRRORS = ["http://127.0.0.1:9/"]  # the discard port: nothing answers
-        data.default_dir = lambda: TMP / "no-repo-data"
+        locations.REPO_DATA = TMP / "no-repo-data"
+        mnist.MIRRORS = ["http://127.0.0.1:9/"]  # the discard port: nothing answers
+        locations.default_data_dir = lambda: TMP / "no-repo-data"
         try:
             return thunk()
         finally:
@@ -581,7 +581,7 @@ def with_env(value, thunk):
                 os.environ.pop("MATHNN_DATA", None)
             else:
                 os.environ["MATHNN_DATA"] = saved[0]
-            data.REPO_DATA, data.MIRRORS, data.default_dir = saved[1:]
+            locations.REPO_DATA, mnist.MIRRORS, locations.default_data_dir = saved[1:]
     return run
 
 
@@ -603,51 +603,51 @@ SHARED = TMP / "shared"
 
 
 def make_shared():
-    from mathnn import data
+    from mathnn import locations, mnist, shared
     SHARED.mkdir(exist_ok=True)
-    source = Path(os.environ.get("MATHNN_DATA", data.REPO_DATA))
-    for name in data.SHA256:
+    source = Path(os.environ.get("MATHNN_DATA", locations.REPO_DATA))
+    for name in mnist.SHA256:
         if not (SHARED / name).exists():
             shutil.copy(source / name, SHARED / name)
-    data.prepare_shared_folder(SHARED, download_ok=False)
-    return data
+    shared.prepare_shared_folder(SHARED, download_ok=False)
+    return shared
 
 
 def gz_lost():
-    from mathnn import data
-    return any(not (SHARED / name).exists() for name in data.SHA256)
+    from mathnn import mnist
+    return any(not (SHARED / name).exists() for name in mnist.SHA256)
 
 
 def tampered(change):
     def run():
-        data = make_shared()
-        npy = SHARED / data.shared_name("test")
+        shared = make_shared()
+        npy = SHARED / shared.shared_name("test")
         change(npy, Path(str(npy) + ".json"))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            rows = data.shared_images("test", root=SHARED)
+            rows = shared.shared_images("test", root=SHARED)
         return np.asarray(rows), [str(w.message) for w in caught]
     return run
 
 
 def blank_with_sidecar(npy, sidecar):
-    from mathnn import data
+    from mathnn import shared
     rows = np.load(npy)
     npy.unlink()
     np.save(npy, np.zeros_like(rows))
     record = json.loads(sidecar.read_text())
-    record["sha256"] = data.file_sha256(npy)
+    record["sha256"] = shared.file_sha256(npy)
     sidecar.write_text(json.dumps(record))
 
 
 def one_pixel_with_sidecar(npy, sidecar):
-    from mathnn import data
+    from mathnn import shared
     rows = np.load(npy)
     rows[0, 400] = 0.5
     npy.unlink()
     np.save(npy, rows)
     record = json.loads(sidecar.read_text())
-    record["sha256"] = data.file_sha256(npy)
+    record["sha256"] = shared.file_sha256(npy)
     sidecar.write_text(json.dumps(record))
 
 
@@ -674,28 +674,27 @@ def disk_full(thunk):
     def run():
         import errno
 
-        from mathnn import data
-        make_shared()
-        for name in (data.shared_name("test"), data.shared_name("test") + ".json"):
+        shared = make_shared()
+        for name in (shared.shared_name("test"), shared.shared_name("test") + ".json"):
             (SHARED / name).unlink(missing_ok=True)
-        saved = data.write_shared
+        saved = shared.write_shared
 
         def full(*args, **kwargs):
             raise OSError(errno.ENOSPC, "No space left on device")
-        data.write_shared = full
+        shared.write_shared = full
         try:
-            return thunk(data)
+            return thunk(shared)
         finally:
-            data.write_shared = saved
+            shared.write_shared = saved
     return run
 
 
 def no_cache(thunk):
-    def run(data):
+    def run(shared):
         saved = os.environ.get("XDG_CACHE_HOME")
         os.environ["XDG_CACHE_HOME"] = str(SHARED / "cache")
         try:
-            return thunk(data)
+            return thunk(shared)
         finally:
             if saved is None:
                 os.environ.pop("XDG_CACHE_HOME")
@@ -704,22 +703,22 @@ def no_cache(thunk):
     return run
 
 
-error(A, "prepare_shared_folder on a full disk", disk_full(lambda data: data.prepare_shared_folder(SHARED, False)),
+error(A, "prepare_shared_folder on a full disk", disk_full(lambda shared: shared.prepare_shared_folder(SHARED, False)),
       "full", "free")
-error(A, "shared_images on a full disk", disk_full(no_cache(lambda data: data.shared_images("test", root=SHARED))),
+error(A, "shared_images on a full disk", disk_full(no_cache(lambda shared: shared.shared_images("test", root=SHARED))),
       "space")
 
 
 def dead_part():
-    from mathnn import data
+    from mathnn import mnist
     folder = TMP / "parts"
     folder.mkdir(exist_ok=True)
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    name = data.FILES["test"][1]
+    name = mnist.FILES["test"][1]
     part = folder / f".{name}.{child.pid}-deadbeef.part"
     part.write_bytes(b"half a download")
-    data.remove_stale_parts(folder, name)
+    mnist.remove_stale_parts(folder, name)
     return part.exists()
 
 

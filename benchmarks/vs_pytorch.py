@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from mathnn.cli import busy_core, time_epochs, to_json
-from mathnn.data import load_mnist
+from mathnn.mnist import load_mnist
 
 
 def time_torch(torch, X, y, epochs, batch_size):

@@ -24,9 +24,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from mathnn import data
+from mathnn import locations
 
-PACKAGED = Path(__file__).resolve().parent / "notebooks"  # in an installed wheel (setup.py puts it there)
 MANIFEST = Path(__file__).resolve().parent / "course.toml"  # the lessons, in the checkout and in the wheel
 DEFAULT_FOLDER = "mathnn-course"
 LAB_HELP = f"""\
@@ -89,14 +88,13 @@ def lessons(path=MANIFEST):
 
 
 def source_folder():
-    """The folder holding learner/NN_name.ipynb and notation.md: the installed package's copy, else the checkout's
-    notebooks/."""
-    if PACKAGED.is_dir():
-        return PACKAGED
-    if data.SOURCE_CHECKOUT:
-        return data.CHECKOUT / "notebooks"
-    raise CourseError(f"this installation of mathnn has no course files ({PACKAGED} is missing): reinstall it "
-                      f"from a wheel built with its setup.py (python -m pip install --force-reinstall mathnn)")
+    """The folder holding learner/NN_name.ipynb and notation.md (:func:`mathnn.locations.course_dir`)."""
+    folder = locations.course_dir()
+    if folder is None:
+        raise CourseError(f"this installation of mathnn has no course files ({locations.PACKAGED_NOTEBOOKS} is "
+                          f"missing): reinstall it from a wheel built with its setup.py (python -m pip install "
+                          f"--force-reinstall mathnn)")
+    return folder
 
 
 def course_files(source):

@@ -277,20 +277,3 @@ def load_params(path, sizes=None):
         network = f" for a {'-'.join(map(str, sizes))} network" if sizes is not None else ""
         raise ValueError(f"{what}{network}: {problem}. {AGAIN}")
     return {key: params[key] for key in _param_keys(num_layers(params))}
-
-
-def trained_path(name="784-10-10"):
-    """Where the course keeps a trained network: the file NAME.npz in the folder trained/.
-
-    trained/ is in the repository (git ignores it), or in the per-user cache
-    (~/.cache/mathnn/trained) when mathnn is installed without a source checkout, or the folder
-    the environment variable MATHNN_TRAINED names (a hub sets one per learner, so that learners
-    who share an installation do not share their networks); it is created if missing. Lesson 04
-    saves its network there (:func:`save_params`), lesson 08 loads it (:func:`load_params`).
-    """
-    if os.environ.get("MATHNN_TRAINED"):
-        folder = Path(os.environ["MATHNN_TRAINED"]).expanduser().resolve()
-    else:
-        folder = (data.CHECKOUT if data.SOURCE_CHECKOUT else data.default_dir()) / "trained"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name}.npz"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mathnn import cli, course
+from mathnn import cli, course, locations
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -84,12 +84,12 @@ def test_a_failed_write_leaves_no_partial_copy_and_names_the_folder(tmp_path, mo
 
 def test_the_installed_package_copy_comes_first_and_its_absence_is_explained(tmp_path, monkeypatch):
     packaged = tmp_path / "site-packages" / "mathnn" / "notebooks"
-    monkeypatch.setattr(course, "PACKAGED", packaged)
+    monkeypatch.setattr(locations, "PACKAGED_NOTEBOOKS", packaged)
     assert course.source_folder() == NOTEBOOKS  # a source checkout, without a packaged copy
     packaged.mkdir(parents=True)
     assert course.source_folder() == packaged
     packaged.rmdir()
-    monkeypatch.setattr(course.data, "SOURCE_CHECKOUT", False)
+    monkeypatch.setattr(locations, "SOURCE_CHECKOUT", False)
     with pytest.raises(course.CourseError, match="has no course files"):
         course.source_folder()
 

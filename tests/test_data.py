@@ -4,7 +4,7 @@ server, offline messages, bad input), the train/validation split, the shared .np
 instructor's prepare step), one_hot and minibatches.
 
 Every test that could write touches only tmp dirs: MATHNN_DATA is unset and
-mathnn.data.REPO_DATA points into tmp_path (fixture `isolated`)."""
+mathnn.locations.REPO_DATA points into tmp_path (fixture `isolated`)."""
 
 import errno
 import gzip
@@ -27,7 +27,9 @@ import numpy as np
 import pytest
 
 import mathnn as mn
-from mathnn import data
+from mathnn import locations, shared
+from mathnn import mnist as mnist_files  # not `mnist`: that is the fixture of the loaded images
+from mathnn.splits import NUM_VAL, SPLIT_SEED
 
 # Published label counts of MNIST (LeCun et al.; properties of the dataset, not of this code)
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -63,10 +65,10 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.delenv("MATHNN_DATA", raising=False)
     repo = tmp_path / "repo_data"
     repo.mkdir()
-    monkeypatch.setattr(data, "REPO_DATA", repo)
-    monkeypatch.setattr(data, "SOURCE_CHECKOUT", True)
+    monkeypatch.setattr(locations, "REPO_DATA", repo)
+    monkeypatch.setattr(locations, "SOURCE_CHECKOUT", True)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg_cache"))
-    monkeypatch.setattr(data, "MIRRORS", [f"http://127.0.0.1:{closed_port()}/"])
+    monkeypatch.setattr(mnist_files, "MIRRORS", [f"http://127.0.0.1:{closed_port()}/"])
     return repo
 
 
@@ -152,10 +154,10 @@ def test_load_mnist_rejects_unknown_split():
 
 def test_parse_idx_small_example():
     raw = idx_bytes((2, 3), bytes([0, 1, 2, 253, 254, 255]))
-    arr = data.parse_idx(raw)
+    arr = mnist_files.parse_idx(raw)
     assert arr.dtype == np.uint8 and arr.shape == (2, 3)
     np.testing.assert_array_equal(arr, [[0, 1, 2], [253, 254, 255]])  # row-major
-    labels = data.parse_idx(idx_bytes((4,), bytes([7, 2, 1, 0])))
+    labels = mnist_files.parse_idx(idx_bytes((4,), bytes([7, 2, 1, 0])))
     np.testing.assert_array_equal(labels, [7, 2, 1, 0])
 
 
@@ -168,15 +170,15 @@ def test_parse_idx_small_example():
     (b"\x1f\x8b\x08\x00" + bytes(20), ["wrong magic number", "0x1f8b0800", "0x00000801"]),
 ])
 def test_parse_idx_errors(raw, words):
-    with pytest.raises(data.MNISTError) as info:
-        data.parse_idx(raw, name="some.idx")
+    with pytest.raises(mnist_files.MNISTError) as info:
+        mnist_files.parse_idx(raw, name="some.idx")
     message = str(info.value)
     assert "some.idx" in message
     for word in words:
         assert word in message
 
 
-TEST_IMAGES, TEST_LABELS = data.FILES["test"]
+TEST_IMAGES, TEST_LABELS = mnist_files.FILES["test"]
 
 
 @pytest.mark.parametrize(("content", "words"), [
@@ -197,7 +199,7 @@ def test_bad_file_in_root_raises_clear_error(isolated, tmp_path, content, words)
     root.mkdir()
     bad = root / TEST_IMAGES
     bad.write_bytes(content())
-    with pytest.raises(data.MNISTError) as info:
+    with pytest.raises(mnist_files.MNISTError) as info:
         mn.load_mnist("test", root=root, download=False)
     message = str(info.value)
     assert str(bad) in message  # names the file
@@ -214,7 +216,7 @@ def test_checksum_mismatch_of_labels_file(isolated, tmp_path, real_mnist_dir):
     root.mkdir()
     (root / TEST_IMAGES).symlink_to(real_mnist_dir / TEST_IMAGES)
     write_gz(root / TEST_LABELS, bytes(raw))
-    with pytest.raises(data.MNISTError, match=r"t10k-labels-idx1-ubyte\.gz fails its SHA-256 check"):
+    with pytest.raises(mnist_files.MNISTError, match=r"t10k-labels-idx1-ubyte\.gz fails its SHA-256 check"):
         mn.load_mnist("test", root=root, download=False)
 
 
@@ -237,8 +239,8 @@ def test_gzip_bomb_is_rejected_without_expanding_it(isolated, tmp_path, name, fi
     assert bomb.stat().st_size < 2 << 20
     tracemalloc.start()
     try:
-        with pytest.raises(data.MNISTError) as info:
-            data.read_idx_gz(bomb, data.SHA256[name])
+        with pytest.raises(mnist_files.MNISTError) as info:
+            mnist_files.read_idx_gz(bomb, mnist_files.SHA256[name])
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -256,11 +258,11 @@ def test_gzip_bomb_is_rejected_without_expanding_it(isolated, tmp_path, name, fi
 
 def test_search_dirs_order(isolated, tmp_path, monkeypatch):
     env = tmp_path / "env"
-    assert data.search_dirs() == [isolated]
+    assert locations.data_dirs() == [isolated]
     monkeypatch.setenv("MATHNN_DATA", str(env))
-    assert data.search_dirs() == [env, isolated]
-    assert data.search_dirs(tmp_path / "root") == [tmp_path / "root", env, isolated]
-    assert data.search_dirs(str(tmp_path / "root"))[0] == tmp_path / "root"  # a str root works too
+    assert locations.data_dirs() == [env, isolated]
+    assert locations.data_dirs(tmp_path / "root") == [tmp_path / "root", env, isolated]
+    assert locations.data_dirs(str(tmp_path / "root"))[0] == tmp_path / "root"  # a str root works too
 
 
 def test_find_or_download_takes_the_first_folder_that_has_the_file(isolated, tmp_path, monkeypatch):
@@ -270,12 +272,12 @@ def test_find_or_download_takes_the_first_folder_that_has_the_file(isolated, tmp
     monkeypatch.setenv("MATHNN_DATA", str(env))
     name = TEST_LABELS
     (isolated / name).touch()
-    assert data.find_or_download(name, root, download_ok=False) == isolated / name  # only data/ has it
+    assert mnist_files.find_or_download(name, root, download_ok=False) == isolated / name  # only data/ has it
     (env / name).touch()
-    assert data.find_or_download(name, root, download_ok=False) == env / name  # $MATHNN_DATA before data/
+    assert mnist_files.find_or_download(name, root, download_ok=False) == env / name  # $MATHNN_DATA before data/
     (root / name).touch()
-    assert data.find_or_download(name, root, download_ok=False) == root / name  # root before both
-    assert data.find_or_download(name, None, download_ok=False) == env / name
+    assert mnist_files.find_or_download(name, root, download_ok=False) == root / name  # root before both
+    assert mnist_files.find_or_download(name, None, download_ok=False) == env / name
 
 
 def test_load_mnist_search_order_with_real_files(isolated, tmp_path, monkeypatch, real_mnist_dir):
@@ -288,11 +290,11 @@ def test_load_mnist_search_order_with_real_files(isolated, tmp_path, monkeypatch
     root = tmp_path / "root"
     root.mkdir()
     write_gz(root / TEST_IMAGES, b"corrupt")  # root comes first
-    with pytest.raises(data.MNISTError, match=str(root / TEST_IMAGES)):
+    with pytest.raises(mnist_files.MNISTError, match=str(root / TEST_IMAGES)):
         mn.load_mnist("test", root=root)
     # with $MATHNN_DATA unset, data/ is used: its corrupt copy is now the one read
     monkeypatch.delenv("MATHNN_DATA")
-    with pytest.raises(data.MNISTError, match=str(isolated / TEST_IMAGES)):
+    with pytest.raises(mnist_files.MNISTError, match=str(isolated / TEST_IMAGES)):
         mn.load_mnist("test", download=False)
 
 
@@ -305,11 +307,11 @@ def test_relative_mathnn_data_is_read_from_the_working_folder(isolated, tmp_path
     (shared / TEST_LABELS).touch()
     monkeypatch.setenv("MATHNN_DATA", "../shared/mnist")
     monkeypatch.chdir(repo)
-    assert data.search_dirs()[0] == shared  # absolute, resolved from the working folder
-    assert data.find_or_download(TEST_LABELS, download_ok=False) == shared / TEST_LABELS
+    assert locations.data_dirs()[0] == shared  # absolute, resolved from the working folder
+    assert mnist_files.find_or_download(TEST_LABELS, download_ok=False) == shared / TEST_LABELS
     monkeypatch.chdir(repo / "notebooks")
-    with pytest.raises(data.MNISTError) as info:
-        data.find_or_download(TEST_LABELS, download_ok=False)
+    with pytest.raises(mnist_files.MNISTError) as info:
+        mnist_files.find_or_download(TEST_LABELS, download_ok=False)
     message = str(info.value)
     assert str(repo / "shared" / "mnist") in message  # the folder actually searched, absolute
     assert "MATHNN_DATA=../shared/mnist is a relative path" in message
@@ -318,30 +320,30 @@ def test_relative_mathnn_data_is_read_from_the_working_folder(isolated, tmp_path
 
 def test_absolute_mathnn_data_gets_no_relative_path_note(isolated, tmp_path, monkeypatch):
     monkeypatch.setenv("MATHNN_DATA", str(tmp_path / "nowhere"))
-    with pytest.raises(data.MNISTError) as info:
-        data.find_or_download(TEST_LABELS, download_ok=False)
+    with pytest.raises(mnist_files.MNISTError) as info:
+        mnist_files.find_or_download(TEST_LABELS, download_ok=False)
     assert str(tmp_path / "nowhere") in str(info.value) and "relative" not in str(info.value)
 
 
 def test_is_source_checkout(tmp_path):
     (tmp_path / "data").mkdir()
-    assert not data.is_source_checkout(tmp_path)  # e.g. site-packages, where a wheel put mathnn/
+    assert not locations.is_source_checkout(tmp_path)  # e.g. site-packages, where a wheel put mathnn/
     (tmp_path / "pyproject.toml").touch()
-    assert not data.is_source_checkout(tmp_path)
+    assert not locations.is_source_checkout(tmp_path)
     (tmp_path / "data" / "README.md").touch()
-    assert data.is_source_checkout(tmp_path)
+    assert locations.is_source_checkout(tmp_path)
 
 
 def test_installed_package_uses_the_user_cache_not_site_packages(isolated, tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "SOURCE_CHECKOUT", False)
+    monkeypatch.setattr(locations, "SOURCE_CHECKOUT", False)
     xdg = tmp_path / "xdg_cache"
-    assert data.default_dir() == xdg / "mathnn"
-    assert data.search_dirs() == [xdg / "mathnn"]  # the repository's data/ (isolated) is not searched
+    assert locations.default_data_dir() == xdg / "mathnn"
+    assert locations.data_dirs() == [xdg / "mathnn"]  # the repository's data/ (isolated) is not searched
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     for value in ["", "relative/cache"]:  # unset or relative: XDG says to use ~/.cache
         monkeypatch.setenv("XDG_CACHE_HOME", value)
-        assert data.default_dir() == tmp_path / "home" / ".cache" / "mathnn"
-    with pytest.raises(data.MNISTError) as info:
+        assert locations.default_data_dir() == tmp_path / "home" / ".cache" / "mathnn"
+    with pytest.raises(mnist_files.MNISTError) as info:
         mn.load_mnist("test", download=False)
     message = str(info.value)
     assert f"put the four files in {tmp_path / 'home' / '.cache' / 'mathnn'} or set MATHNN_DATA" in message
@@ -353,7 +355,7 @@ def test_unreadable_file_is_not_called_corrupt(isolated, tmp_path, monkeypatch, 
     Simulated (tests may run as root, who can read anything)."""
     root = tmp_path / "root"
     root.mkdir()
-    for name in data.FILES["test"]:
+    for name in mnist_files.FILES["test"]:
         (root / name).symlink_to(real_mnist_dir / name)
     locked = root / TEST_IMAGES
     real_open = gzip.open
@@ -364,7 +366,7 @@ def test_unreadable_file_is_not_called_corrupt(isolated, tmp_path, monkeypatch, 
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(gzip, "open", open_as_someone_else)
-    with pytest.raises(data.MNISTError) as info:
+    with pytest.raises(mnist_files.MNISTError) as info:
         mn.load_mnist("test", root=root, download=False)
     message = str(info.value)
     assert message.startswith(f"cannot read {locked}: permission denied")
@@ -384,7 +386,7 @@ def test_folder_that_cannot_be_searched_is_named(isolated, tmp_path, monkeypatch
         return real_is_file(path)
 
     monkeypatch.setattr(Path, "is_file", is_file)
-    with pytest.raises(data.MNISTError, match=f"cannot look into the folder {private}: permission denied"):
+    with pytest.raises(mnist_files.MNISTError, match=f"cannot look into the folder {private}: permission denied"):
         mn.load_mnist("test", download=False)
 
 
@@ -396,13 +398,13 @@ def test_folder_that_cannot_be_searched_is_named(isolated, tmp_path, monkeypatch
 @pytest.mark.parametrize("download", [True, False])
 def test_offline_message_names_the_fix_and_the_folders(isolated, tmp_path, download):
     root = tmp_path / "root"
-    with pytest.raises(data.MNISTError) as info:
+    with pytest.raises(mnist_files.MNISTError) as info:
         mn.load_mnist("test", root=root, download=download)
     message = str(info.value)
     assert FIX in message
     assert str(root) in message and str(isolated) in message  # every folder searched
     if download:
-        assert "download failed" in message and data.MIRRORS[0] in message
+        assert "download failed" in message and mnist_files.MIRRORS[0] in message
     else:
         assert "download=False" in message
     leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
@@ -413,7 +415,7 @@ def test_offline_message_without_root_lists_env_and_data_dirs(isolated, tmp_path
     env = tmp_path / "empty_env"
     env.mkdir()
     monkeypatch.setenv("MATHNN_DATA", str(env))
-    with pytest.raises(data.MNISTError) as info:
+    with pytest.raises(mnist_files.MNISTError) as info:
         mn.load_mnist("train")
     message = str(info.value)
     assert FIX in message and str(env) in message and str(isolated) in message
@@ -482,9 +484,9 @@ def server():
 def test_interrupted_download_leaves_nothing(isolated, tmp_path, server, monkeypatch):
     body = gzip.compress(idx_bytes((10000, 28, 28)) + os.urandom(50_000))  # ~58 kB, sent in several chunks
     server.routes[f"/short/{TEST_IMAGES}"] = ("short", body)
-    monkeypatch.setattr(data, "MIRRORS", [server.mirror("short")])
+    monkeypatch.setattr(mnist_files, "MIRRORS", [server.mirror("short")])
     cache = tmp_path / "cache"
-    with pytest.raises(data.MNISTError) as info:
+    with pytest.raises(mnist_files.MNISTError) as info:
         mn.load_mnist("test", root=cache)
     message = str(info.value)
     assert server.mirror("short") + TEST_IMAGES in message
@@ -496,9 +498,9 @@ def test_interrupted_download_leaves_nothing(isolated, tmp_path, server, monkeyp
 
 def test_corrupt_download_leaves_nothing(isolated, tmp_path, server, monkeypatch):
     server.routes[f"/bad/{TEST_IMAGES}"] = ("ok", gzip.compress(idx_bytes((10000, 28, 28))))  # wrong bytes
-    monkeypatch.setattr(data, "MIRRORS", [server.mirror("bad")])
+    monkeypatch.setattr(mnist_files, "MIRRORS", [server.mirror("bad")])
     cache = tmp_path / "cache"
-    with pytest.raises(data.MNISTError) as info:
+    with pytest.raises(mnist_files.MNISTError) as info:
         mn.load_mnist("test", root=cache)
     message = str(info.value)
     assert "SHA-256" in message and server.mirror("bad") + TEST_IMAGES in message
@@ -512,12 +514,12 @@ def serve_real(server, real_mnist_dir, mirror, names):
 
 
 def test_good_download_lands_verified_in_the_cache(isolated, tmp_path, server, monkeypatch, real_mnist_dir):
-    serve_real(server, real_mnist_dir, "good", data.FILES["test"])
-    monkeypatch.setattr(data, "MIRRORS", [server.mirror("good")])
+    serve_real(server, real_mnist_dir, "good", mnist_files.FILES["test"])
+    monkeypatch.setattr(mnist_files, "MIRRORS", [server.mirror("good")])
     X, y = mn.load_mnist("test")  # no root: downloads into data/ (here: the tmp REPO_DATA)
     assert X.shape == (784, 10000) and np.bincount(y).tolist() == TEST_COUNTS
-    assert sorted(os.listdir(isolated)) == sorted(data.FILES["test"])  # exactly the two files, no leftovers
-    for name in data.FILES["test"]:
+    assert sorted(os.listdir(isolated)) == sorted(mnist_files.FILES["test"])  # exactly the two files, no leftovers
+    for name in mnist_files.FILES["test"]:
         assert (isolated / name).read_bytes() == (real_mnist_dir / name).read_bytes()
     requests = len(server.requests)
     mn.load_mnist("test")  # cached now: no new request
@@ -525,20 +527,21 @@ def test_good_download_lands_verified_in_the_cache(isolated, tmp_path, server, m
 
 
 def test_first_mirror_404_second_works(isolated, tmp_path, server, monkeypatch, real_mnist_dir):
-    serve_real(server, real_mnist_dir, "second", data.FILES["test"])
-    monkeypatch.setattr(data, "MIRRORS", [server.mirror("first"), server.mirror("second")])
+    serve_real(server, real_mnist_dir, "second", mnist_files.FILES["test"])
+    monkeypatch.setattr(mnist_files, "MIRRORS", [server.mirror("first"), server.mirror("second")])
     cache = tmp_path / "cache"
     X, y = mn.load_mnist("test", root=cache)  # with a root, the download goes there
     assert X.shape == (784, 10000) and y.shape == (10000,)
-    assert sorted(os.listdir(cache)) == sorted(data.FILES["test"])
+    assert sorted(os.listdir(cache)) == sorted(mnist_files.FILES["test"])
     assert server.requests == [f"/first/{TEST_IMAGES}", f"/second/{TEST_IMAGES}",
                                f"/first/{TEST_LABELS}", f"/second/{TEST_LABELS}"]
     assert list(isolated.iterdir()) == []
 
 
 def test_download_reports_every_mirror(isolated, tmp_path, server):
-    with pytest.raises(data.MNISTError) as info:
-        data.download(TEST_LABELS, tmp_path / "d", mirrors=[server.mirror("a"), server.mirror("b")], progress=False)
+    with pytest.raises(mnist_files.MNISTError) as info:
+        mnist_files.download(TEST_LABELS, tmp_path / "d", mirrors=[server.mirror("a"), server.mirror("b")],
+                             progress=False)
     message = str(info.value)
     assert server.mirror("a") + TEST_LABELS in message and server.mirror("b") + TEST_LABELS in message
     assert "404" in message
@@ -547,22 +550,22 @@ def test_download_reports_every_mirror(isolated, tmp_path, server):
 
 def test_download_goes_into_mathnn_data_when_set(isolated, tmp_path, server, monkeypatch, real_mnist_dir):
     """Without root, $MATHNN_DATA is both the first folder searched and the download folder."""
-    serve_real(server, real_mnist_dir, "good", data.FILES["test"])
-    monkeypatch.setattr(data, "MIRRORS", [server.mirror("good")])
+    serve_real(server, real_mnist_dir, "good", mnist_files.FILES["test"])
+    monkeypatch.setattr(mnist_files, "MIRRORS", [server.mirror("good")])
     env = tmp_path / "my_mnist"
     monkeypatch.setenv("MATHNN_DATA", str(env))
     mn.load_mnist("test")
-    assert sorted(os.listdir(env)) == sorted(data.FILES["test"])
+    assert sorted(os.listdir(env)) == sorted(mnist_files.FILES["test"])
     assert list(isolated.iterdir()) == []
 
 
 def test_installed_package_downloads_into_the_user_cache(isolated, tmp_path, server, monkeypatch, real_mnist_dir):
-    serve_real(server, real_mnist_dir, "good", data.FILES["test"])
-    monkeypatch.setattr(data, "MIRRORS", [server.mirror("good")])
-    monkeypatch.setattr(data, "SOURCE_CHECKOUT", False)
+    serve_real(server, real_mnist_dir, "good", mnist_files.FILES["test"])
+    monkeypatch.setattr(mnist_files, "MIRRORS", [server.mirror("good")])
+    monkeypatch.setattr(locations, "SOURCE_CHECKOUT", False)
     X, _ = mn.load_mnist("test")
     assert X.shape == (784, 10000)
-    assert sorted(os.listdir(tmp_path / "xdg_cache" / "mathnn")) == sorted(data.FILES["test"])
+    assert sorted(os.listdir(tmp_path / "xdg_cache" / "mathnn")) == sorted(mnist_files.FILES["test"])
     assert list(isolated.iterdir()) == []
 
 
@@ -572,7 +575,7 @@ def test_downloaded_file_has_the_usual_permissions(tmp_path, server, real_mnist_
     serve_real(server, real_mnist_dir, "good", [TEST_LABELS])
     old = os.umask(umask)
     try:
-        path = data.download(TEST_LABELS, tmp_path / "shared", mirrors=[server.mirror("good")], progress=False)
+        path = mnist_files.download(TEST_LABELS, tmp_path / "shared", mirrors=[server.mirror("good")], progress=False)
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == mode
@@ -582,11 +585,11 @@ def test_download_has_a_deadline(isolated, tmp_path, server, monkeypatch):
     """A server that sends a byte every 50 ms (never idle long enough for the read timeout) is given up
     after DOWNLOAD_DEADLINE seconds; without a deadline this one would take 3 s, a real one hours."""
     server.routes[f"/slow/{TEST_LABELS}"] = ("trickle", os.urandom(60))
-    monkeypatch.setattr(data, "DOWNLOAD_DEADLINE", 0.5)
+    monkeypatch.setattr(mnist_files, "DOWNLOAD_DEADLINE", 0.5)
     cache = tmp_path / "cache"
     start = time.monotonic()
-    with pytest.raises(data.MNISTError) as info:
-        data.download(TEST_LABELS, cache, mirrors=[server.mirror("slow")], progress=False)
+    with pytest.raises(mnist_files.MNISTError) as info:
+        mnist_files.download(TEST_LABELS, cache, mirrors=[server.mirror("slow")], progress=False)
     elapsed = time.monotonic() - start
     message = str(info.value)
     assert "download too slow" in message and "of 60 bytes after 0.5 s" in message
@@ -605,7 +608,7 @@ def test_stale_part_files_are_removed_young_ones_kept(tmp_path, server, real_mni
     young.write_bytes(b"a download in progress")
     an_hour_ago = time.time() - 3600
     os.utime(stale, (an_hour_ago, an_hour_ago))
-    data.download(TEST_LABELS, cache, mirrors=[server.mirror("good")], progress=False)
+    mnist_files.download(TEST_LABELS, cache, mirrors=[server.mirror("good")], progress=False)
     assert sorted(os.listdir(cache)) == sorted([TEST_LABELS, young.name])
 
 
@@ -618,13 +621,13 @@ def test_read_only_download_folder_is_named(isolated, tmp_path, monkeypatch):
     def open_read_only(path, *args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    monkeypatch.setattr(data, "open", open_read_only, raising=False)  # the module's `open`, not builtins
-    with pytest.raises(data.MNISTError) as info:
+    monkeypatch.setattr(mnist_files, "open", open_read_only, raising=False)  # the module's `open`, not builtins
+    with pytest.raises(mnist_files.MNISTError) as info:
         mn.load_mnist("test", root=cache)
     message = str(info.value)
     assert f"cannot write into the folder {cache} (Permission denied)" in message
     assert "set MATHNN_DATA" in message and "root=" in message
-    assert "download failed" in message and data.MIRRORS[0] not in message  # no mirror was tried
+    assert "download failed" in message and mnist_files.MIRRORS[0] not in message  # no mirror was tried
 
 
 # ---------------------------------------------------------------------------------------------
@@ -682,7 +685,7 @@ def test_load_mnist_splits(mnist):
             array[0] = 0
     # the validation images are the documented ones: a permutation by default_rng(SPLIT_SEED)
     X, y = mnist["train"]
-    val_idx = np.sort(np.random.default_rng(data.SPLIT_SEED).permutation(60000)[: data.NUM_VAL])
+    val_idx = np.sort(np.random.default_rng(SPLIT_SEED).permutation(60000)[: NUM_VAL])
     train_idx = np.setdiff1d(np.arange(60000), val_idx)
     np.testing.assert_array_equal(splits.y_val, y[val_idx])
     np.testing.assert_array_equal(splits.X_val, X[:, val_idx])
@@ -713,17 +716,17 @@ def gz_folder(isolated, tmp_path, real_mnist_dir):
     """A writable folder holding (links to) the four real .gz files; the per-user cache is tmp_path/xdg_cache."""
     folder = tmp_path / "mnist"
     folder.mkdir()
-    for name in data.SHA256:
+    for name in mnist_files.SHA256:
         (folder / name).symlink_to(real_mnist_dir / name)
     return folder
 
 
 def shared_files(folder):
-    """The files in folder besides the .gz files and the (empty) lock files of data.build_lock."""
+    """The files in folder besides the .gz files and the (empty) lock files of shared.build_lock."""
     return sorted(p.name for p in folder.iterdir() if not p.name.endswith((".gz", ".lock")))
 
 
-TEST_NPY = data.shared_name("test")
+TEST_NPY = shared.shared_name("test")
 TEST_FILES = [TEST_NPY, TEST_NPY + ".json"]
 
 
@@ -732,13 +735,13 @@ def test_splits_are_read_only_views_of_memory_maps_equal_to_the_old_split(mnist)
     bit for bit and stride for stride what the old loader gave (load_mnist, then split_train_val's gather)."""
     splits = mn.load_mnist_splits()
     X, y = mnist["train"]
-    old = (*mn.split_train_val(X, y, data.NUM_VAL, np.random.default_rng(data.SPLIT_SEED)), *mnist["test"])
+    old = (*mn.split_train_val(X, y, NUM_VAL, np.random.default_rng(SPLIT_SEED)), *mnist["test"])
     for name, new, before in zip(splits._fields, splits, old):
         assert new.dtype == before.dtype and new.shape == before.shape and new.strides == before.strides, name
         np.testing.assert_array_equal(new, before, err_msg=name)
     files = {name: memmap_of(getattr(splits, name)) for name in ("X_train", "X_val", "X_test")}
-    assert Path(files["X_train"].filename).name == Path(files["X_val"].filename).name == data.shared_name("train")
-    assert Path(files["X_test"].filename).name == data.shared_name("test")
+    assert Path(files["X_train"].filename).name == Path(files["X_val"].filename).name == shared.shared_name("train")
+    assert Path(files["X_test"].filename).name == shared.shared_name("test")
     assert files["X_train"]._mmap is files["X_val"]._mmap  # one mapping holds both
     assert type(splits.X_train) is np.ndarray  # a plain array for the learner (shows as array([...]), not memmap)
     for name in ("X_train", "X_val", "X_test"):
@@ -752,16 +755,16 @@ def test_splits_are_read_only_views_of_memory_maps_equal_to_the_old_split(mnist)
 
 
 def test_shared_copy_is_written_once_beside_the_gz_and_then_only_read(gz_folder, monkeypatch):
-    rows = data.shared_images("test", root=gz_folder)
+    rows = shared.shared_images("test", root=gz_folder)
     assert shared_files(gz_folder) == TEST_FILES  # beside the .gz, no temporary file left
     assert isinstance(rows, np.memmap) and rows.shape == (10000, 784) and not rows.flags.writeable
     np.testing.assert_array_equal(rows.T, mn.load_mnist("test", root=gz_folder)[0])  # the parsed .gz, bit for bit
     sidecar = json.loads((gz_folder / (TEST_NPY + ".json")).read_text())
-    assert sidecar["source_idx_sha256"] == data.SHA256[TEST_IMAGES]
+    assert sidecar["source_idx_sha256"] == mnist_files.SHA256[TEST_IMAGES]
     assert sidecar["sha256"] == hashlib.sha256((gz_folder / TEST_NPY).read_bytes()).hexdigest()
     assert sidecar["shape"] == [10000, 784] and sidecar["dtype"] == "float32"
-    monkeypatch.setattr(data, "write_shared", None)  # a second load must not write (calling None would fail)
-    again = data.shared_images("test", root=gz_folder)
+    monkeypatch.setattr(shared, "write_shared", None)  # a second load must not write (calling None would fail)
+    again = shared.shared_images("test", root=gz_folder)
     np.testing.assert_array_equal(again, rows)
     assert not (gz_folder.parent / "xdg_cache").exists()
 
@@ -769,7 +772,7 @@ def test_shared_copy_is_written_once_beside_the_gz_and_then_only_read(gz_folder,
 def test_shared_copy_is_written_atomically(gz_folder, monkeypatch):
     """A write that fails before its rename leaves the old copy intact and no temporary file; the rename is
     os.replace from a temporary file in the same folder (atomic), the .npy before its sidecar."""
-    data.shared_images("test", root=gz_folder)
+    shared.shared_images("test", root=gz_folder)
     before = (gz_folder / TEST_NPY).read_bytes()
     renames = []
 
@@ -777,15 +780,15 @@ def test_shared_copy_is_written_atomically(gz_folder, monkeypatch):
         renames.append((Path(src), Path(dst)))
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(data.os, "replace", failing_replace)
+    monkeypatch.setattr(shared.os, "replace", failing_replace)
     with pytest.raises(OSError, match="No space left"):
-        data.write_shared(gz_folder, "test", np.zeros((10000, 784), np.float32), {"format": 0})
+        shared.write_shared(gz_folder, "test", np.zeros((10000, 784), np.float32), {"format": 0})
     src, dst = renames[0]
     assert dst == gz_folder / TEST_NPY and src.parent == gz_folder and src.name.endswith(".part")
     assert shared_files(gz_folder) == TEST_FILES  # the temporary files are gone
     assert (gz_folder / TEST_NPY).read_bytes() == before
     monkeypatch.undo()
-    np.testing.assert_array_equal(data.shared_images("test", root=gz_folder).T,
+    np.testing.assert_array_equal(shared.shared_images("test", root=gz_folder).T,
                                   mn.load_mnist("test", root=gz_folder)[0])
 
 
@@ -796,7 +799,7 @@ def test_a_killed_writers_temporary_files_are_removed(gz_folder):
     young.write_bytes(b"a copy being written")
     an_hour_ago = time.time() - 3600
     os.utime(stale, (an_hour_ago, an_hour_ago))
-    data.shared_images("test", root=gz_folder)
+    shared.shared_images("test", root=gz_folder)
     assert shared_files(gz_folder) == sorted([young.name, *TEST_FILES])
 
 
@@ -805,11 +808,11 @@ def test_read_only_folder_falls_back_to_the_user_cache(gz_folder):
     gz_folder.chmod(0o555)
     try:
         with pytest.warns(UserWarning, match=r"no shared copy .* made one for this user only.*data prepare"):
-            rows = data.shared_images("test", root=gz_folder)
+            rows = shared.shared_images("test", root=gz_folder)
         assert shared_files(gz_folder) == []
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # the user's own copy, made once, is then used without a word
-            again = data.shared_images("test", root=gz_folder)
+            again = shared.shared_images("test", root=gz_folder)
     finally:
         gz_folder.chmod(0o755)
     cache = gz_folder.parent / "xdg_cache" / "mathnn"
@@ -825,9 +828,9 @@ def test_folder_where_writing_fails_falls_back_to_the_user_cache(gz_folder, monk
             raise PermissionError(errno.EROFS, "Read-only file system", str(path))
         return real_open(path, mode, *args, **kwargs)
 
-    monkeypatch.setattr(data, "open", refusing_open, raising=False)
+    monkeypatch.setattr(shared, "open", refusing_open, raising=False)
     with pytest.warns(UserWarning, match=r"cannot write into .*Read-only file system.*made one for this user only"):
-        rows = data.shared_images("test", root=gz_folder)
+        rows = shared.shared_images("test", root=gz_folder)
     assert Path(rows.filename).parent == gz_folder.parent / "xdg_cache" / "mathnn"
     assert shared_files(gz_folder) == []
 
@@ -840,10 +843,10 @@ def test_no_writable_folder_is_a_clear_error(gz_folder, monkeypatch):
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return open(path, mode, *args, **kwargs)
 
-    monkeypatch.setattr(data, "open", refusing_open, raising=False)
+    monkeypatch.setattr(shared, "open", refusing_open, raising=False)
     try:
-        with pytest.raises(data.MNISTError) as info:
-            data.shared_images("test", root=gz_folder)
+        with pytest.raises(mnist_files.MNISTError) as info:
+            shared.shared_images("test", root=gz_folder)
     finally:
         gz_folder.chmod(0o755)
     message = str(info.value)
@@ -894,7 +897,7 @@ def blank_images_with_a_matching_sidecar(npy, sidecar):
     npy.unlink()
     np.save(npy, np.zeros_like(rows))
     record = json.loads(sidecar.read_text())
-    record["sha256"] = data.file_sha256(npy)
+    record["sha256"] = shared.file_sha256(npy)
     sidecar.write_text(json.dumps(record))
 
 
@@ -912,12 +915,12 @@ DAMAGES = {
 
 @pytest.mark.parametrize("damage", DAMAGES, ids=[f.__name__ for f in DAMAGES])
 def test_damaged_copy_is_detected_and_rebuilt(gz_folder, damage):
-    data.shared_images("test", root=gz_folder)
+    shared.shared_images("test", root=gz_folder)
     npy, sidecar = gz_folder / TEST_NPY, gz_folder / (TEST_NPY + ".json")
     good_npy, good_sidecar = npy.read_bytes(), sidecar.read_text()
     damage(npy, sidecar)
     with pytest.warns(UserWarning, match=re.escape(DAMAGES[damage])) as record:
-        rows = data.shared_images("test", root=gz_folder)
+        rows = shared.shared_images("test", root=gz_folder)
     assert str(gz_folder) in str(record[0].message)
     np.testing.assert_array_equal(rows.T, mn.load_mnist("test", root=gz_folder)[0])
     assert npy.read_bytes() == good_npy and sidecar.read_text() == good_sidecar  # rebuilt in place
@@ -925,12 +928,12 @@ def test_damaged_copy_is_detected_and_rebuilt(gz_folder, damage):
 
 
 def test_damaged_copy_in_a_read_only_folder_is_replaced_by_one_in_the_cache(gz_folder):
-    data.shared_images("test", root=gz_folder)
+    shared.shared_images("test", root=gz_folder)
     flip_one_pixel(gz_folder / TEST_NPY, None)
     gz_folder.chmod(0o555)
     try:
         with pytest.warns(UserWarning, match="fails the SHA-256") as record:
-            rows = data.shared_images("test", root=gz_folder)
+            rows = shared.shared_images("test", root=gz_folder)
     finally:
         gz_folder.chmod(0o755)
     cache = gz_folder.parent / "xdg_cache" / "mathnn"
@@ -939,23 +942,23 @@ def test_damaged_copy_in_a_read_only_folder_is_replaced_by_one_in_the_cache(gz_f
 
 
 def test_a_replaced_gz_is_verified_before_a_copy_is_made_from_it(gz_folder):
-    data.shared_images("test", root=gz_folder)
+    shared.shared_images("test", root=gz_folder)
     (gz_folder / TEST_IMAGES).unlink()
     write_gz(gz_folder / TEST_IMAGES, idx_bytes((10000, 28, 28)))  # right shape, wrong pixels
-    with pytest.raises(data.MNISTError, match="fails its SHA-256 check"):
-        data.shared_images("test", root=gz_folder)
+    with pytest.raises(mnist_files.MNISTError, match="fails its SHA-256 check"):
+        shared.shared_images("test", root=gz_folder)
 
 
 SHARED_CHILD = """
 import json, os, sys
 from pathlib import Path
 import numpy as np
-from mathnn import data
-rows = data.shared_images("test", root=sys.argv[1])
+from mathnn import shared
+rows = shared.shared_images("test", root=sys.argv[1])
 anon = lambda: int(next(l for l in open("/proc/self/smaps_rollup") if l.startswith("Anonymous:")).split()[1])
 before = anon()
 total = float(rows.sum(dtype=np.float64))  # touch every pixel
-inode = next(l.split()[4] for l in open("/proc/self/maps") if l.rstrip().endswith(data.shared_name("test")))
+inode = next(l.split()[4] for l in open("/proc/self/maps") if l.rstrip().endswith(shared.shared_name("test")))
 print(json.dumps({"file": str(rows.filename), "inode": int(inode), "sum": total, "anonymous_kb": anon() - before}))
 """
 
@@ -987,32 +990,32 @@ def test_prepare_shared_folder_then_learners_read_it_read_only(gz_folder, monkey
     """The instructor's step: afterwards the folder may be read-only, and loading from it writes nothing."""
     old = os.umask(0o077)  # even under a strict umask, the class can read what it writes
     try:
-        paths = data.prepare_shared_folder(gz_folder, download_ok=False)
+        paths = shared.prepare_shared_folder(gz_folder, download_ok=False)
     finally:
         os.umask(old)
-    assert shared_files(gz_folder) == sorted([*TEST_FILES, data.shared_name("train"),
-                                              data.shared_name("train") + ".json"])
+    assert shared_files(gz_folder) == sorted([*TEST_FILES, shared.shared_name("train"),
+                                              shared.shared_name("train") + ".json"])
     assert set(paths) == {gz_folder / name for name in os.listdir(gz_folder)}
     assert all((gz_folder / name).stat().st_mode & 0o777 == 0o644 for name in shared_files(gz_folder))
     stamps = {name: (gz_folder / name).stat().st_mtime_ns for name in shared_files(gz_folder)}
-    assert data.prepare_shared_folder(gz_folder, download_ok=False) == paths  # valid copies are kept
+    assert shared.prepare_shared_folder(gz_folder, download_ok=False) == paths  # valid copies are kept
     assert stamps == {name: (gz_folder / name).stat().st_mtime_ns for name in shared_files(gz_folder)}
     gz_folder.chmod(0o555)
-    monkeypatch.setattr(data, "write_shared", None)  # loading must not write
+    monkeypatch.setattr(shared, "write_shared", None)  # loading must not write
     try:
-        rows = data.shared_images("train", root=gz_folder)
+        rows = shared.shared_images("train", root=gz_folder)
     finally:
         gz_folder.chmod(0o755)
-    assert Path(rows.filename) == gz_folder / data.shared_name("train")
+    assert Path(rows.filename) == gz_folder / shared.shared_name("train")
     assert not (gz_folder.parent / "xdg_cache").exists()
 
 
 def test_prepare_shared_folder_errors(gz_folder, tmp_path, monkeypatch):
-    with pytest.raises(data.MNISTError, match="is not a folder: create it"):
-        data.prepare_shared_folder(tmp_path / "nowhere")
+    with pytest.raises(mnist_files.MNISTError, match="is not a folder: create it"):
+        shared.prepare_shared_folder(tmp_path / "nowhere")
     (gz_folder / TEST_LABELS).unlink()
-    with pytest.raises(data.MNISTError, match=f"{re.escape(str(gz_folder / TEST_LABELS))} is missing"):
-        data.prepare_shared_folder(gz_folder, download_ok=False)
+    with pytest.raises(mnist_files.MNISTError, match=f"{re.escape(str(gz_folder / TEST_LABELS))} is missing"):
+        shared.prepare_shared_folder(gz_folder, download_ok=False)
     (gz_folder / TEST_LABELS).symlink_to(Path(REAL_MNIST_DIR) / TEST_LABELS)
 
     def refusing_open(path, mode="r", *args, **kwargs):  # creating a file fails, reading works
@@ -1020,14 +1023,15 @@ def test_prepare_shared_folder_errors(gz_folder, tmp_path, monkeypatch):
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return open(path, mode, *args, **kwargs)
 
-    monkeypatch.setattr(data, "open", refusing_open, raising=False)
-    with pytest.raises(data.MNISTError, match=r"cannot write into .* \(Permission denied\): make it writable"):
-        data.prepare_shared_folder(gz_folder, download_ok=False)
+    monkeypatch.setattr(shared, "open", refusing_open, raising=False)
+    with pytest.raises(mnist_files.MNISTError, match=r"cannot write into .* \(Permission denied\): make it writable"):
+        shared.prepare_shared_folder(gz_folder, download_ok=False)
     monkeypatch.undo()
     gz_folder.chmod(0o700)
     try:
-        with pytest.raises(data.MNISTError, match=f"learners could not read {re.escape(str(gz_folder))}: chmod a\\+rX"):
-            data.prepare_shared_folder(gz_folder, download_ok=False)
+        unreadable = f"learners could not read {re.escape(str(gz_folder))}: chmod a\\+rX"
+        with pytest.raises(mnist_files.MNISTError, match=unreadable):
+            shared.prepare_shared_folder(gz_folder, download_ok=False)
     finally:
         gz_folder.chmod(0o755)
 

@@ -7,12 +7,13 @@ Every verdict passes through :func:`record`, which builds one entry
 
 saves it in the progress file and, on a JupyterHub that runs the class view, sends it there too
 (:mod:`mathnn.classroom`; nowhere else). The progress file is ``$MATHNN_PROGRESS`` if set, else
-``progress.json`` in the user's data folder (``$XDG_DATA_HOME/mathnn``, by default ``~/.local/share/mathnn``; on Windows
-``%APPDATA%\\mathnn``). The file holds, per part, its last entry, when it last passed and how
-many times in a row it failed since (the checkers show the code in a hint only from the second
-failure on). It is read, merged and written under a lock, and replaced atomically, so several
-kernels can record at once; a file that is missing, unreadable or corrupt gives a one-line
-warning and the checker goes on (a corrupt file is kept aside as ``progress.json.corrupt``).
+``progress.json`` in the user's data folder (``$XDG_DATA_HOME/mathnn``, by default ``~/.local/share/mathnn``;
+on Windows ``%APPDATA%\\mathnn``), as :func:`mathnn.locations.progress_path` decides. The file holds, per
+part, its last entry, when it last passed and how many times in a row it failed since (the checkers
+show the code in a hint only from the second failure on). It is read, merged and written under a
+lock, and replaced atomically, so several kernels can record at once; a file that is missing,
+unreadable or corrupt gives a one-line warning and the checker goes on (a corrupt file is kept
+aside as ``progress.json.corrupt``).
 """
 
 import contextlib
@@ -22,9 +23,9 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from mathnn import classroom
+from mathnn.locations import progress_path as path  # path(): the progress file (mathnn.locations decides where)
 
 try:
     import fcntl as _fcntl  # Linux, macOS
@@ -34,17 +35,6 @@ except ImportError:  # Windows: the portable lock file below
 STATES = ("passed", "wrong", "not written")
 _WARNED = set()  # the warnings already printed in this kernel: each once
 _UNSAVED = {}  # progress file -> {part: its record}: this kernel's verdicts that could not be saved there
-
-
-def path():
-    """The progress file: $MATHNN_PROGRESS, else progress.json in the user's data folder."""
-    if os.environ.get("MATHNN_PROGRESS"):
-        return Path(os.environ["MATHNN_PROGRESS"]).expanduser()
-    if sys.platform == "win32" and os.environ.get("APPDATA"):
-        base = Path(os.environ["APPDATA"])
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "mathnn" / "progress.json"
 
 
 def record(lesson, part, state, hint=None):
