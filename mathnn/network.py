@@ -176,10 +176,10 @@ def save_params(path, params):
     :func:`load_params` would refuse: wrong keys or shapes, non-float or NaN/inf entries.
     """
     try:
-        validate_params(params, "save_params", finite=True)
+        validate_params(params, finite=True)
     except ShapeError as e:
-        raise ShapeError(f"{e}: not saved. Save the parameters of a network that trained well (retrain, with a "
-                         f"smaller lr if the training diverged).") from None
+        raise ShapeError(f"save_params(): not saved, because {e}. Save the parameters of a network that trained "
+                         f"well (retrain, with a smaller lr if the training diverged).") from None
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"save_params(): not saved: the folder {path.parent} does not exist; create it "

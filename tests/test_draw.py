@@ -7,7 +7,6 @@ import mathnn as mn
 from mathnn.draw import (
     BOX,
     CENTER,
-    DrawingPad,
     area_matrix,
     bounding_box,
     center_of_mass,
@@ -16,6 +15,7 @@ from mathnn.draw import (
     render_strokes,
     resize,
 )
+from mathnn.widgets import DrawingPad
 
 SEVEN = [[(70, 50), (210, 50), (120, 240)]]  # a "7" on a 280 x 280 canvas
 ONE = [[(140, 40), (140, 240)]]
@@ -166,7 +166,7 @@ def test_preprocess_round_trips_mnist_digits():
     """MNIST digits drawn 10x larger come back (almost) as they were."""
     try:
         X, _ = mn.load_mnist("test", download=False)
-    except mn.MNISTError as e:
+    except mn.data.MNISTError as e:
         pytest.skip(f"MNIST not available offline: {e}")
     for j in range(20):
         digit = X[:, j].reshape(28, 28).astype(np.float64)
