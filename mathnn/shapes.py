@@ -1,4 +1,4 @@
-"""Checked shape annotations: a wrong shape fails loudly, naming what it expected.
+"""Validated shape annotations: a wrong shape fails loudly, naming what it expected.
 
 NumPy broadcasting turns many shape mistakes into silent wrong answers: adding a
 ``(10,)`` bias to a ``(10, m)`` matrix "works" and gives garbage. The functions that
@@ -19,11 +19,11 @@ A mismatch raises :class:`mathnn.validate.ShapeError` (the rules themselves live
 
     linear_forward(): argument 'b' has shape (10,), expected (n_out=10, 1)
 
-Arguments are checked where they enter ``mathnn``: when a checked function calls
-another (``forward`` calls ``linear_forward``), the inner call is not checked
-again, since its shapes follow from the already-checked outer arguments. This
-keeps the checks cheap enough to leave on while training. (So inside ``fit``, which
-checks its arguments once, nothing is re-checked, not even in a callback.)
+Arguments are validated where they enter ``mathnn``: when a decorated function calls
+another (``forward`` calls ``linear_forward``), the inner call is not validated
+again, since its shapes follow from the already-validated outer arguments. This
+keeps the validation cheap enough to leave on while training. (So inside ``fit``, which
+validates its arguments once, nothing is validated again, not even in a callback.)
 """
 
 import functools
@@ -33,7 +33,7 @@ from mathnn.validate import validate_array, validate_params
 
 __all__ = ["shapes"]
 
-_depth = 0  # how many checked functions are running; only the outermost one checks
+_depth = 0  # how many decorated functions are running; only the outermost one validates
 
 
 def _parse(spec):
@@ -42,10 +42,10 @@ def _parse(spec):
 
 
 def shapes(**specs):
-    """Decorator: check the shapes of the named arguments on every call.
+    """Decorator: validate the shapes of the named arguments on every call.
 
     ``specs`` maps an argument name to a spec string ("n_in m"), or to "layers"
-    for a parameter dict. Arguments passed as None are not checked.
+    for a parameter dict. Arguments passed as None are not validated.
     """
     parsed = {name: _parse(spec) for name, spec in specs.items()}
 
@@ -54,7 +54,7 @@ def shapes(**specs):
         position = {name: list(signature.parameters).index(name) for name in parsed}
 
         @functools.wraps(func)
-        def checked(*args, **kwargs):
+        def validated(*args, **kwargs):
             global _depth
             if _depth:
                 return func(*args, **kwargs)
@@ -74,6 +74,6 @@ def shapes(**specs):
             finally:
                 _depth -= 1
 
-        return checked
+        return validated
 
     return decorate

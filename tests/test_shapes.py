@@ -1,6 +1,8 @@
 """Wrong shapes fail loudly: every public function that takes arrays raises ShapeError naming
 the argument, the shape it expected and the shape it got."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -266,3 +268,28 @@ def test_a_wrong_bias_next_to_a_right_weight_is_still_blamed_on_the_bias():
         mn.forward(with_key(d["params"], "b1", d["params"]["b1"][:7]), d["X"])
     with pytest.raises(mn.ShapeError, match=r"'params\['b2'\]' has shape \(10,\).*use b2\.reshape\(-1, 1\)"):
         mn.forward(with_key(d["params"], "b2", d["params"]["b2"].ravel()), d["X"])
+
+
+def test_one_parameter_dict_rule_for_the_decorator_save_params_and_load_params(tmp_path):
+    """forward (@shapes), save_params and load_params refuse a transposed W1 with the same words: one rule."""
+    params = mn.init_params((784, 10, 10), "he", np.random.default_rng(0))
+    params["W1"] = params["W1"].T.copy()  # (784, 10)
+    said = r"'params\['W1'\]' has shape \(784, 10\), expected \(n1=10, n0\) \(transposed\? try W1\.T\)"
+    with pytest.raises(mn.ShapeError, match=r"forward\(\): argument " + said):
+        mn.forward(params, np.zeros((784, 3), np.float32))
+    with pytest.raises(mn.ShapeError, match=r"save_params\(\): not saved, because " + said):
+        mn.save_params(tmp_path / "p.npz", params)
+    np.savez(tmp_path / "p.npz", **params)
+    with pytest.raises(ValueError, match=r"'W1' has shape \(784, 10\), expected \(n1=10, n0\) \(transposed"):
+        mn.load_params(tmp_path / "p.npz")
+
+
+def test_validation_rules_live_only_in_validate_py():
+    """The positive-integer, rng, float-dtype and parameter-dict rules are written once, in mathnn/validate.py."""
+    rules = ["must be a positive integer", "must be an explicit rng", "dtype must be a floating-point type",
+             "a dict with keys W1, b1", "f\"a finite number >= 0", "labels must be integers"]
+    root = Path(mn.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name != "validate.py" and "check" not in path.relative_to(root).parts:
+            text = path.read_text(encoding="utf-8")
+            assert not [rule for rule in rules if rule in text], f"{path.name} writes a rule of validate.py again"
