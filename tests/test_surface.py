@@ -1,8 +1,9 @@
 """mn.'s public surface is deliberate: what the lessons and their readers call, and nothing else.
 
 Every name a lesson, the notation page, the README, the docs or a benchmark uses as ``mn.NAME`` (or
-``mathnn.NAME``, or ``from mathnn import NAME``) exists (as a name of mn. or one of its modules); every name in ``mn.__all__`` is used by one of them,
-or is in the short list of extras below, each with its reason. Everything else stays in its module.
+``mathnn.NAME``, or ``from mathnn import NAME``) exists, in mn. or as one of its modules; every name in
+``mn.__all__`` is used by one of them, or is in the short list of extras below, each with its reason.
+Everything else stays in its module.
 """
 
 import importlib.util
