@@ -42,6 +42,18 @@ def test_l2_grads_passes_right_ones(capsys):
     assert_passes(check.l2_grads, l2_with(), capsys)
 
 
+def test_l2_grads_calls_by_position_so_the_third_parameter_may_have_any_name(capsys):
+    """A learner's edition from before the rename (``lam``) or after it (``weight_decay``): both pass."""
+    def l2_lam(params, grads, lam):
+        return {key: g + lam * params[key[1:]] if key.startswith("dW") else g for key, g in grads.items()}
+
+    def l2_strength(params, grads, strength):
+        return {key: g + strength * params[key[1:]] if key.startswith("dW") else g for key, g in grads.items()}
+
+    assert_passes(check.l2_grads, l2_lam, capsys)
+    assert_passes(check.l2_grads, l2_strength, capsys)
+
+
 @pytest.mark.parametrize(("wrong", "phrase"), [
     (l2_with(factor=0.5), "the 2 of the square cancels the 1/2"),
     (l2_with(factor=2.0), "the 1/2 in (weight_decay/2) ||W||^2 is there to cancel the 2"),
