@@ -42,7 +42,7 @@ from mathnn.network import INITS
 from mathnn.optim import OPTIMIZERS
 from mathnn.plots import CYCLE, INIT_COLORS, OPTIMIZER_COLORS, image_bundle
 from mathnn.train import CHANCE, train_mnist  # below CHANCE the status line shows mn.diagnose
-from mathnn.validate import validate_params, validate_positive_int
+from mathnn.validate import validate_number, validate_params, validate_positive_int
 
 LR_EXPONENTS = (-4, 2)  # the lr slider runs from 10**-4 to 10**2 (log scale)
 MAX_EPOCHS = 10  # the num_epochs slider runs from 1 to this
@@ -431,9 +431,8 @@ class DrawingPad:
 
         validate_params(params, "DrawingPad", dims={"n0": 784})  # a network that reads 28 x 28 = 784 pixels
         validate_positive_int("size", size, "DrawingPad", "e.g. 280 (pixels)")
-        if not (isinstance(width, (int, float)) and not isinstance(width, bool) and 0 < width <= size):
-            raise ValueError(f"DrawingPad(): width is the pen's width in pixels, a number above 0 and at most "
-                             f"size={size}; got {width!r}")
+        width = validate_number("width", width, lambda x: 0 < x <= size,
+                                f"the pen's width in pixels, a number above 0 and at most size={size}", "DrawingPad")
         self.params, self.size, self.width = params, size, width
         self.strokes = []
         self.drawing = False

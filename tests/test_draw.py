@@ -218,7 +218,7 @@ def test_drawing_pad_without_a_mouse():
     ({"params": mn.init_params((100, 10, 10), rng=np.random.default_rng(0))}, "n0=784"),
     ({"size": 0}, "size must be a positive integer"),
     ({"size": 280.0}, "size must be a positive integer"),
-    ({"width": -1}, "width is the pen's width"),
+    ({"width": -1}, "width must be the pen's width"),
     ({"width": 1000}, "at most size=280"),
 ])
 def test_drawing_pad_refuses_what_it_cannot_draw_with(kwargs, phrase):
