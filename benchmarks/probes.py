@@ -361,8 +361,8 @@ for label, thunk, words in [
     ("Momentum(beta=-0.1)", lambda: mn.Momentum(params(), beta=-0.1), ["beta"]),
     ("Adam(eps=0)", lambda: mn.Adam(params(), eps=0), ["eps"]),
     ("Adam(beta2=1.5)", lambda: mn.Adam(params(), beta2=1.5), ["beta2"]),
-    ("make_optimizer('rmsprop')", lambda: mn.make_optimizer("rmsprop", params(), 0.1), ["rmsprop"]),
-    ("make_optimizer('SGD')", lambda: mn.make_optimizer("SGD", params(), 0.1), ["optimizer"]),
+    ("make_optimizer('rmsprop')", lambda: mn.optim.make_optimizer("rmsprop", params(), 0.1), ["rmsprop"]),
+    ("make_optimizer('SGD')", lambda: mn.optim.make_optimizer("SGD", params(), 0.1), ["optimizer"]),
 ]:
     error(A, label, thunk, *words)
 correct(A, "cosine_schedule(0.1, 5)(4)", lambda: mn.cosine_schedule(0.1, 5)(4),
@@ -414,28 +414,28 @@ A = "gradcheck"
 p64 = params((30, 5, 10), dtype=np.float64)
 X64, Y64 = RNG(0).random((30, 4)), mn.one_hot(np.array([1, 2, 3, 4]), dtype=np.float64)
 for label, thunk, words in [
-    ("grad_check(h=0)", lambda: mn.grad_check(p64, X64, Y64, h=0), ["h"]),
-    ("grad_check(h=-1e-5)", lambda: mn.grad_check(p64, X64, Y64, h=-1e-5), ["h"]),
-    ("grad_check(h=nan)", lambda: mn.grad_check(p64, X64, Y64, h=float("nan")), ["h"]),
-    ("grad_check(h='1e-5')", lambda: mn.grad_check(p64, X64, Y64, h="1e-5"), ["h"]),
-    ("grad_check(float32 params)", lambda: mn.grad_check(params((30, 5, 10)), X64, Y64), ["float64"]),
-    ("grad_check(backward_fn=None)", lambda: mn.grad_check(p64, X64, Y64, backward_fn=None), ["backward_fn"]),
-    ("grad_check(backward_fn returning a list)", lambda: mn.grad_check(p64, X64, Y64, backward_fn=lambda p, c, Y: [1]),
+    ("compare_gradients(h=0)", lambda: mn.compare_gradients(p64, X64, Y64, h=0), ["h"]),
+    ("compare_gradients(h=-1e-5)", lambda: mn.compare_gradients(p64, X64, Y64, h=-1e-5), ["h"]),
+    ("compare_gradients(h=nan)", lambda: mn.compare_gradients(p64, X64, Y64, h=float("nan")), ["h"]),
+    ("compare_gradients(h='1e-5')", lambda: mn.compare_gradients(p64, X64, Y64, h="1e-5"), ["h"]),
+    ("compare_gradients(float32 params)", lambda: mn.compare_gradients(params((30, 5, 10)), X64, Y64), ["float64"]),
+    ("compare_gradients(backward_fn=None)", lambda: mn.compare_gradients(p64, X64, Y64, backward_fn=None), ["backward_fn"]),
+    ("compare_gradients(backward_fn returning a list)", lambda: mn.compare_gradients(p64, X64, Y64, backward_fn=lambda p, c, Y: [1]),
      ["grads"]),
-    ("grad_check(backward_fn missing db1)", lambda: mn.grad_check(
+    ("compare_gradients(backward_fn missing db1)", lambda: mn.compare_gradients(
         p64, X64, Y64, backward_fn=lambda p, c, Y: {k: v for k, v in mn.backward(p, c, Y).items() if k != "db1"}),
      ["db1"]),
     ("numerical_gradient(f not callable)", lambda: mn.numerical_gradient(1.0, np.ones(3)), ["f"]),
     ("numerical_gradient(x int)", lambda: mn.numerical_gradient(lambda: 0.0, np.ones(3, int)), ["x"]),
     ("numerical_gradient(h=0)", lambda: mn.numerical_gradient(lambda: 0.0, np.ones(3)), ["h"]),
     ("rel_error((3,1) vs (3,))", lambda: mn.rel_error(np.ones((3, 1)), np.ones(3)), ["shape"]),
-    ("check_grads(dW1 transposed)", lambda: mn.check_grads(p64, {**{"d" + k: v for k, v in p64.items()},
+    ("validate_grads(dW1 transposed)", lambda: mn.validate_grads(p64, {**{"d" + k: v for k, v in p64.items()},
                                                                  "dW1": p64["W1"].T}), ["dW1"]),
 ]:
     if label == "numerical_gradient(h=0)":
         thunk = lambda: mn.numerical_gradient(lambda: 0.0, np.ones(3), h=0)  # noqa: E731
     error(A, label, thunk, *words)
-correct(A, "grad_check of mathnn's backward", lambda: mn.grad_check(p64, X64, Y64),
+correct(A, "compare_gradients of mathnn's backward", lambda: mn.compare_gradients(p64, X64, Y64),
         lambda rows: max(r[2] for r in rows) < 1e-7)
 
 A = "regularization"
@@ -445,8 +445,8 @@ for label, thunk, words in [
     ("dropout_forward(keep='0.5')", lambda: mn.dropout_forward(X, "0.5", RNG(0)), ["keep"]),
     ("dropout_forward(rng=None)", lambda: mn.dropout_forward(X, 0.5, None), ["rng"]),
     ("dropout_forward(rng=0)", lambda: mn.dropout_forward(X, 0.5, 0), ["rng"]),
-    ("l2_penalty(lam=-1)", lambda: mn.l2_penalty(params(), -1.0), ["lam"]),
-    ("l2_penalty(lam=nan)", lambda: mn.l2_penalty(params(), float("nan")), ["lam"]),
+    ("l2_penalty(weight_decay=-1)", lambda: mn.l2_penalty(params(), -1.0), ["weight_decay"]),
+    ("l2_penalty(weight_decay=nan)", lambda: mn.l2_penalty(params(), float("nan")), ["weight_decay"]),
     ("l2_grads(grads of another network)", lambda: mn.l2_grads(params(), {"dW3": np.ones(3)}, 0.1), ["W3"]),
 ]:
     error(A, label, thunk, *words)
@@ -467,9 +467,9 @@ for label, thunk, words in [
 
 A = "debugging"
 for label, thunk, words in [
-    ("check_update(step_fn=None)", lambda: mn.check_update(None, params()), ["step_fn"]),
-    ("check_update(params a list)", lambda: mn.check_update(lambda: None, [1]), ["params"]),
-    ("check_update(a step that changes nothing)", lambda: mn.check_update(lambda: None, params()), ["did not change"]),
+    ("relative_update(step_fn=None)", lambda: mn.relative_update(None, params()), ["step_fn"]),
+    ("relative_update(params a list)", lambda: mn.relative_update(lambda: None, [1]), ["params"]),
+    ("relative_update(a step that changes nothing)", lambda: mn.relative_update(lambda: None, params()), ["did not change"]),
     ("diagnose(X.T)", lambda: mn.diagnose(params(), X.T), ["X"]),
     ("dead_units(X.T)", lambda: mn.dead_units(params(), X.T), ["X"]),
     ("dead_units(params with an extra key)", lambda: mn.dead_units({**params(), "lr": 0.1}, X), ["params"]),
@@ -593,9 +593,9 @@ error(A, "MATHNN_DATA is a symlink loop", with_env(TMP / "loop", lambda: mn.load
 error(A, "MATHNN_DATA empty and offline", with_env(TMP / "empty", lambda: mn.load_mnist("test")), "not found",
       "network")
 error(A, "prepare_shared_folder(empty folder, offline)",
-      with_env(TMP / "empty", lambda: mn.prepare_shared_folder(TMP / "empty")), "network")
-error(A, "prepare_shared_folder(a missing folder)", lambda: mn.prepare_shared_folder(TMP / "nowhere"), "nowhere")
-error(A, "prepare_shared_folder(no download)", lambda: mn.prepare_shared_folder(TMP / "empty", download_ok=False),
+      with_env(TMP / "empty", lambda: mn.data.prepare_shared_folder(TMP / "empty")), "network")
+error(A, "prepare_shared_folder(a missing folder)", lambda: mn.data.prepare_shared_folder(TMP / "nowhere"), "nowhere")
+error(A, "prepare_shared_folder(no download)", lambda: mn.data.prepare_shared_folder(TMP / "empty", download_ok=False),
       "missing")
 
 # the shared copy in a writable folder, tampered with

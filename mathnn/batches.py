@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from mathnn.shapes import ShapeError, check_positive_int, check_rng, shapes
+from mathnn.shapes import shapes
+from mathnn.validate import ShapeError, validate_labels, validate_positive_int, validate_rng
 
 __all__ = ["one_hot", "minibatches"]
 
@@ -19,40 +20,13 @@ def one_hot(y, num_classes=10, dtype=np.float32):
     if y.ndim != 1:
         hint = " (a column or row of labels? pass y.ravel())" if y.ndim == 2 and 1 in y.shape else ""
         raise ShapeError(f"one_hot(): argument 'y' has shape {y.shape}, expected (m,){hint}")
-    check_positive_int("num_classes", num_classes, "one_hot", "e.g. 10")
+    validate_positive_int("num_classes", num_classes, "one_hot", "e.g. 10")
     if y.size == 0:
         return np.zeros((num_classes, 0), dtype=dtype)
-    check_labels(y, num_classes, "one_hot")
+    validate_labels(y, num_classes, "one_hot")
     Y = np.zeros((num_classes, y.size), dtype=dtype)
     Y[y, np.arange(y.size)] = 1
     return Y
-
-
-def check_labels(y, num_classes, func_name, name="y"):
-    """The one label rule: y (m,) holds integer class indices in 0 .. num_classes - 1; else ValueError
-    naming the argument, the bad label and what to do."""
-    if y.dtype.kind not in "iu":
-        raise ValueError(f"{func_name}(): {name}: labels must be integers (class indices 0..{num_classes - 1}), "
-                         f"got dtype {y.dtype}" + _label_dtype_hint(y))
-    outside = np.flatnonzero((y < 0) | (y >= num_classes))
-    if len(outside):
-        raise ValueError(f"{func_name}(): {name} holds {len(outside)} label(s) outside 0..{num_classes - 1}, e.g. "
-                         f"{y[outside[0]]} at index {outside[0]} (labels must lie in [0, {num_classes})); pass class "
-                         f"indices 0..{num_classes - 1} (or a network with more outputs)")
-
-
-def _label_dtype_hint(y):
-    """Why labels y (m,) of a non-integer dtype are refused, and what to do."""
-    if y.dtype.kind == "b":
-        return ": booleans are not class indices; for two classes use y.astype(int) and num_classes=2"
-    if y.dtype.kind != "f":
-        return ""
-    if not np.all(np.isfinite(y)):
-        return f": NaN or infinite labels, {np.sum(~np.isfinite(y))} of {y.size} (missing? drop those examples)"
-    fractional = y[y != np.round(y)]
-    if fractional.size:
-        return f": {fractional[0]:g} is not a whole number. Are these really the labels?"
-    return ": they are whole numbers, so convert them: y.astype(int)"
 
 
 @shapes(X="n0 m", Y="k m")
@@ -66,8 +40,8 @@ def minibatches(X, Y, batch_size, rng):
     axis, and the batch is still in cache when the matmuls read it. The last batch is
     smaller when batch_size does not divide m; m = 0 gives no batches.
     """
-    check_positive_int("batch_size", batch_size, "minibatches", "e.g. 128")
-    check_rng(rng, "minibatches")
+    validate_positive_int("batch_size", batch_size, "minibatches", "e.g. 128")
+    validate_rng(rng, "minibatches")
     X_rows, Y_rows = X.T, Y.T  # (m, n0), (m, k): one example per row (views, no copy)
     perm = rng.permutation(X.shape[1])
     batch_indices = (perm[start:start + batch_size] for start in range(0, len(perm), batch_size))

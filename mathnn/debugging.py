@@ -1,14 +1,14 @@
-"""Checks that catch the classic backprop bugs of lesson 07, each with a message naming the fix.
+"""Diagnostics that catch the classic backprop bugs of lesson 07, each with a message naming the fix.
 
-    check_update(step_fn, params)          # did one step change the parameters at all?
+    relative_update(step_fn, params)       # did one step change the parameters at all?
     diagnose(params, X_val, history)       # why does a trained network not learn? findings, causes first
     dead_units(params, X)                  # which hidden units never fire?
 
-The gradient checks live in :mod:`mathnn.gradcheck`: ``grad_check(params, X, Y, backward_fn=my_backward)``
-checks the gradients' keys and shapes (``check_grads``), then compares them with centred differences (eq. 10).
+The gradient comparison lives in :mod:`mathnn.gradcheck`: ``compare_gradients(params, X, Y, backward_fn=my_backward)``
+validates the gradients' keys and shapes (``validate_grads``), then compares them with centred differences (eq. 10).
 
 A flat loss curve, a shape error deep inside an update, a loss that blows up: these are
-the symptoms. The checks here turn them into a message that says where to look.
+the symptoms. The diagnostics here turn them into a message that says where to look.
 """
 
 import math
@@ -18,15 +18,15 @@ import numpy as np
 from mathnn.network import forward, num_layers
 from mathnn.shapes import shapes
 
-__all__ = ["StaleUpdateError", "check_update", "dead_units", "diagnose"]
+__all__ = ["StaleUpdateError", "relative_update", "dead_units", "diagnose"]
 
 
 class StaleUpdateError(AssertionError):
     """An optimizer step left the parameters unchanged."""
 
 
-def check_update(step_fn, params):
-    """Run ``step_fn()`` once (one training step) and check that it changed every parameter.
+def relative_update(step_fn, params):
+    """Run ``step_fn()`` once (one training step) and measure how much it changed every parameter.
 
     params: {name: array}, the arrays the step should update *in place* (for a layer-based
     model, e.g. ``{"W1": layer1.W, "b1": layer1.b, ...}``). Returns {name: relative change},
@@ -36,10 +36,10 @@ def check_update(step_fn, params):
     (``self.dW = ...``) instead of filling (``self.dW[:] = ...``).
     """
     if not callable(step_fn):
-        raise TypeError(f"check_update(): step_fn must be a function of no arguments that runs one training step, "
+        raise TypeError(f"relative_update(): step_fn must be a function of no arguments that runs one training step, "
                         f"e.g. lambda: opt.step(grads); got {type(step_fn).__name__}")
     if not isinstance(params, dict) or not params:
-        raise TypeError(f"check_update(): params must be a dict of the arrays the step updates, e.g. "
+        raise TypeError(f"relative_update(): params must be a dict of the arrays the step updates, e.g. "
                         f"{{'W1': layer1.W, ...}}; got {type(params).__name__}")
     before = {name: np.array(p, dtype=np.float64, copy=True) for name, p in params.items()}
     step_fn()

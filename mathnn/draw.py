@@ -1,4 +1,4 @@
-"""Draw a digit: turn a drawing into an MNIST-style input column, and a drawing pad for JupyterLab.
+"""Draw a digit: turn a drawing into an MNIST-style input column.
 
 MNIST's digits were made in three steps (LeCun et al.): the ink was scaled to fit a
 20 x 20 box, keeping its aspect ratio, with anti-aliasing (so edges became grey);
@@ -12,18 +12,18 @@ grayscale drawing (ink > 0, background 0), so the network sees what it was train
 The centre of mass of an MNIST digit, in pixel indices (row, column), is within half a
 pixel of (14, 14): the shift was by whole pixels. ``preprocess`` does the same.
 
-:class:`DrawingPad` is a thin layer on top: an ipycanvas canvas that records the mouse
-strokes, redraws them with :func:`render_strokes`, and shows the prediction after each
-stroke. Everything it computes is also callable without a mouse.
+The drawing pad of lesson 08 (:class:`mathnn.widgets.DrawingPad`) is a thin layer on top: an
+ipycanvas canvas that records the mouse strokes, redraws them with :func:`render_strokes`, and
+shows the prediction after each stroke (:func:`predict_proba`, :func:`chart_png`). Everything it
+computes is also callable here, without a mouse.
 """
 
 
 import numpy as np
 
 from mathnn.network import forward
-from mathnn.shapes import check_params, check_positive_int
 
-__all__ = ["BOX", "CENTER", "DrawingPad", "area_matrix", "bounding_box", "center_of_mass", "chart_png",
+__all__ = ["BOX", "CENTER", "area_matrix", "bounding_box", "center_of_mass", "chart_png",
            "place_in_field", "predict_proba", "preprocess", "render_strokes", "resize"]
 
 BOX = 20  # the longer side of the digit after scaling, in pixels
@@ -194,122 +194,3 @@ def chart_png(x, probs, title=None):
     ax_bar.title.set_fontsize(9)
     fig.tight_layout()
     return png_bytes(fig)
-
-
-class DrawingPad:
-    """A drawing pad (ipycanvas) that reads the digit with ``params`` after every stroke.
-
-        pad = DrawingPad(params)
-        pad            # in a notebook cell: the canvas, a Clear button, the prediction and its chart
-
-    The mouse handlers only record points and draw them; ``update()`` renders the strokes
-    with :func:`render_strokes`, runs :func:`preprocess` and the network, and refreshes the
-    prediction text and the chart. Without a mouse, drive it with ``mouse_down``,
-    ``mouse_move`` and ``mouse_up`` (or set ``strokes`` and call ``update()``).
-    Errors inside the handlers are shown in the pad's own output area, not swallowed.
-    """
-
-    def __init__(self, params, size=280, width=20.0):
-        import ipywidgets as widgets
-        from ipycanvas import Canvas
-
-        check_params("DrawingPad", "params", params, {"n0": 784})  # a network that reads 28 x 28 = 784 pixels
-        check_positive_int("size", size, "DrawingPad", "e.g. 280 (pixels)")
-        if not (isinstance(width, (int, float)) and not isinstance(width, bool) and 0 < width <= size):
-            raise ValueError(f"DrawingPad(): width is the pen's width in pixels, a number above 0 and at most "
-                             f"size={size}; got {width!r}")
-        self.params, self.size, self.width = params, size, width
-        self.strokes = []
-        self.drawing = False
-        self.probs = None
-        self.canvas = Canvas(width=size, height=size,
-                             layout=widgets.Layout(width=f"{size}px", height=f"{size}px", border="1px solid #888"))
-        self.canvas.add_class("mathnn-draw-canvas")
-        self.clear_button = widgets.Button(description="Clear", icon="eraser")
-        self.clear_button.add_class("mathnn-draw-clear")
-        self.prediction = widgets.HTML()
-        self.prediction.add_class("mathnn-draw-prediction")
-        self.chart = widgets.Image(format="png")
-        self.chart.add_class("mathnn-draw-chart")
-        self.log = widgets.Output()  # handler errors are shown here
-        capture = self.log.capture()
-        self.canvas.on_mouse_down(capture(self.mouse_down))
-        self.canvas.on_mouse_move(capture(self.mouse_move))
-        self.canvas.on_mouse_up(capture(self.mouse_up))
-        self.canvas.on_mouse_out(capture(self.mouse_up))
-        self.canvas.on_client_ready(capture(self.redraw))
-        self.clear_button.on_click(capture(self.clear))
-        self.widget = widgets.VBox([
-            widgets.HBox([widgets.VBox([self.canvas, self.clear_button]),
-                          widgets.VBox([self.prediction, self.chart], layout=widgets.Layout(margin="0 0 0 16px"))]),
-            self.log,
-        ])
-        self.redraw()
-        self.update()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def _pen(self):
-        self.canvas.stroke_style = self.canvas.fill_style = "black"
-        self.canvas.line_width = self.width
-        self.canvas.line_cap = self.canvas.line_join = "round"
-
-    def mouse_down(self, x, y):
-        self.drawing = True
-        self.strokes.append([(x, y)])
-        self.canvas.fill_circle(x, y, self.width / 2)
-
-    def mouse_move(self, x, y):
-        if not self.drawing:
-            return
-        (x0, y0) = self.strokes[-1][-1]
-        self.strokes[-1].append((x, y))
-        self.canvas.stroke_line(x0, y0, x, y)
-
-    def mouse_up(self, x, y):
-        if self.drawing:
-            self.drawing = False
-            self.update()
-
-    def redraw(self):
-        """Repaint the canvas from the recorded strokes (also when a new view connects)."""
-        from ipycanvas import hold_canvas
-
-        with hold_canvas():
-            self.canvas.clear()
-            self.canvas.fill_style = "white"
-            self.canvas.fill_rect(0, 0, self.size, self.size)
-            self._pen()
-            for stroke in self.strokes:
-                self.canvas.fill_circle(*stroke[0], self.width / 2)
-                if len(stroke) > 1:
-                    self.canvas.stroke_lines(stroke)
-
-    def clear(self, _button=None):
-        self.strokes = []
-        self.drawing = False
-        self.redraw()
-        self.update()
-
-    def image(self):
-        """The drawing as a (size, size) array, ink 1 on 0."""
-        return render_strokes(self.strokes, (self.size, self.size), self.width)
-
-    def update(self):
-        """Read the drawing: preprocess, predict, refresh the text and the chart."""
-        x = preprocess(self.image())
-        if x is None:
-            self.probs = None
-            self.prediction.value = "<b>draw a digit</b> in the box (hold the mouse button down)"
-        else:
-            self.probs = predict_proba(self.params, x)
-            digit = int(self.probs.argmax())
-            self.prediction.value = (f"<span style='font-size: 1.4em'>prediction: <b>{digit}</b></span> "
-                                     f"({self.probs[digit]:.0%} sure)")
-        self.chart.value = chart_png(x, self.probs)
-
-    @property
-    def predicted(self):
-        """The predicted digit, or None when the pad is blank."""
-        return None if self.probs is None else int(self.probs.argmax())

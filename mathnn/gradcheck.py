@@ -9,14 +9,15 @@ per-entry ratio is dominated by rounding on entries whose gradient is almost zer
 (faint edge pixels of MNIST have gradients of 1e-7), which says nothing about a bug.
 """
 
-import numbers
+import math
 
 import numpy as np
 
 from mathnn.network import backward, forward, loss
-from mathnn.shapes import ShapeError, check_array, shapes
+from mathnn.shapes import shapes
+from mathnn.validate import ShapeError, validate_grads, validate_number
 
-__all__ = ["rel_error", "numerical_gradient", "check_grads", "grad_check", "print_grad_table"]
+__all__ = ["rel_error", "numerical_gradient", "compare_gradients", "print_grad_table"]
 
 
 def rel_error(a, b):
@@ -38,7 +39,7 @@ def numerical_gradient(f, x, h=1e-5):
     arguments and must read x. x must be a float array (float64 for gradient checks):
     in an int array, x[i] = x[i] + h would be truncated back. Returns float64, x's shape.
     """
-    check_step(h, "numerical_gradient")
+    _validate_h(h, "numerical_gradient")
     if not callable(f):
         raise TypeError(f"numerical_gradient(): f must be a function of no arguments that reads x and returns the "
                         f"loss, e.g. lambda: loss(params, X, Y); got {type(f).__name__}")
@@ -58,57 +59,40 @@ def numerical_gradient(f, x, h=1e-5):
     return grad
 
 
-def check_step(h, func_name):
+def _validate_h(h, func_name):
     """The finite-difference step h: a finite number > 0 (1e-5 in float64), else ValueError."""
-    if isinstance(h, bool) or not isinstance(h, numbers.Real) or not 0 < h < np.inf:
-        raise ValueError(f"{func_name}(): h is the finite-difference step, a small number > 0 (e.g. h=1e-5); "
-                         f"got {h!r}")
-
-
-def check_grads(params, grads):
-    """Check that grads has a ``d``-key for every parameter, each with that parameter's shape.
-
-    params {"W1": (n1, n0), "b1": (n1, 1), ...}, grads {"dW1": (n1, n0), "db1": (n1, 1), ...}.
-    Raises :class:`mathnn.ShapeError`, e.g. "check_grads(): argument 'grads['dW1']' has shape
-    (784, 10), expected (10, 784) (transposed? ...)": dW must have W's shape (eq. 6).
-    """
-    if not isinstance(grads, dict):
-        raise ShapeError(f"check_grads(): grads should be a dict {{'dW1': ..., 'db1': ..., ...}} (what backward "
-                         f"returns), got {type(grads).__name__}")
-    for key, p in params.items():
-        if "d" + key not in grads:
-            raise ShapeError(f"check_grads(): grads has no key 'd{key}' (its keys: {', '.join(grads)})")
-        check_array("check_grads", f"grads['d{key}']", np.asarray(grads["d" + key]), list(p.shape), {})
+    validate_number("h", h, lambda x: 0 < x < math.inf, "the finite-difference step, a small number > 0 (e.g. h=1e-5)",
+                    func_name)
 
 
 @shapes(params="layers", X="n0 m", Y="n_out m")
-def grad_check(params, X, Y, h=1e-5, backward_fn=backward):
+def compare_gradients(params, X, Y, h=1e-5, backward_fn=backward):
     """Backprop vs numerical gradient of the mean loss L = loss(params, X, Y) (eq. 5) for every parameter.
 
     X (n0, m), one-hot Y (n_out, m). backward_fn(params, cache, Y) -> grads: the backward pass
     to check, mathnn's by default (pass your own to check it); its gradients' keys and shapes
-    are checked first (:func:`check_grads`, ShapeError). params, X and Y must be float64
+    are checked first (:func:`mathnn.validate.validate_grads`, ShapeError). params, X and Y must be float64
     (TypeError otherwise), and few: every entry of every parameter costs two forward passes. Returns rows
     (name, shape, rel_error), one per parameter, e.g. ("W1", (10, 784), 3e-10): above 1e-7 means a bug.
     """
-    check_step(h, "grad_check")
+    _validate_h(h, "compare_gradients")
     if not callable(backward_fn):
-        raise TypeError(f"grad_check(): backward_fn must be a function backward_fn(params, cache, Y) -> grads, "
+        raise TypeError(f"compare_gradients(): backward_fn must be a function backward_fn(params, cache, Y) -> grads, "
                         f"got {type(backward_fn).__name__}")
     not_float64 = [name for name, a in [*params.items(), ("X", X), ("Y", Y)] if a.dtype != np.float64]
     if not_float64:
-        raise TypeError(f"grad_check(): {', '.join(not_float64)} not float64: in float32, rounding alone gives "
+        raise TypeError(f"compare_gradients(): {', '.join(not_float64)} not float64: in float32, rounding alone gives "
                         f"relative errors near 1e-2, which would look like bugs. Use "
                         f"init_params(..., dtype=np.float64), one_hot(y, dtype=np.float64) and X.astype(np.float64)")
     _, cache = forward(params, X)
     grads = backward_fn(params, cache, Y)
-    check_grads(params, grads)
+    validate_grads(params, grads, "compare_gradients")
     return [(key, p.shape, rel_error(grads["d" + key], numerical_gradient(lambda: loss(params, X, Y), p, h)))
             for key, p in params.items()]
 
 
 def print_grad_table(rows):
-    """Print grad_check's rows as a small table."""
+    """Print compare_gradients' rows as a small table."""
     print(f"{'parameter':<10} {'shape':<12} {'relative error':>14}")
     for name, shape, err in rows:
         print(f"{name:<10} {str(shape):<12} {err:>14.2e}")

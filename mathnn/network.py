@@ -15,8 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from mathnn import data, layers
-from mathnn.batches import check_labels
-from mathnn.shapes import ShapeError, check_array, check_float_dtype, check_positive_int, check_rng, shapes
+from mathnn.shapes import shapes
+from mathnn.validate import (
+    ShapeError,
+    validate_array,
+    validate_finite_columns,
+    validate_float_dtype,
+    validate_labels,
+    validate_params,
+    validate_positive_int,
+    validate_rng,
+    validate_sizes,
+)
 
 __all__ = ["INITS", "init_params", "forward", "backward", "loss", "loss_and_grads", "predict", "accuracy",
            "confusion_matrix", "num_layers", "save_params", "load_params", "trained_path"]
@@ -36,9 +46,9 @@ def init_params(sizes=(784, 10, 10), init="he", rng=None, dtype=np.float32):
     """
     if init not in INITS:
         raise ValueError(f"init_params(): unknown init {init!r}; choose one of {INITS}")
-    check_rng(rng, "init_params")
-    sizes = check_sizes(sizes, "init_params")
-    dtype = check_float_dtype(dtype, "init_params")
+    validate_rng(rng, "init_params")
+    sizes = validate_sizes(sizes, "init_params")
+    dtype = validate_float_dtype(dtype, "init_params")
     entries = sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     if entries * dtype.itemsize > 2**34:  # 16 GiB: a typo (an extra zero or two), not a network of this course
         gib = entries * dtype.itemsize / 2**30
@@ -51,17 +61,6 @@ def init_params(sizes=(784, 10, 10), init="he", rng=None, dtype=np.float32):
         params[f"W{l}"] = (sigma * rng.standard_normal((n_out, n_in))).astype(dtype)
         params[f"b{l}"] = np.zeros((n_out, 1), dtype=dtype)
     return params
-
-
-def check_sizes(sizes, func_name):
-    """sizes as a tuple of ints (n0, n1, ..., n_D), at least two positive whole numbers; else ValueError."""
-    example = "e.g. sizes=(784, 10, 10)"
-    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
-        raise ValueError(f"{func_name}(): sizes must be a tuple of at least two layer sizes (inputs, ..., outputs), "
-                         f"{example}; got {sizes!r}")
-    for size in sizes:
-        check_positive_int(f"every layer size in sizes={tuple(sizes)!r}", size, func_name, example)
-    return tuple(int(size) for size in sizes)
 
 
 def num_layers(params):
@@ -96,7 +95,7 @@ def backward(params, cache, Y):
     cache: from :func:`forward`. Returns {"dW1": (n1, n0), "db1": (n1, 1), ...}, same shapes as the params.
     """
     D = num_layers(params)
-    check_array("backward", "Y", Y, ["n_out", "m"], {"n_out": Y.shape[0], "m": cache["A0"].shape[1]})
+    validate_array("backward", "Y", Y, ["n_out", "m"], {"n_out": Y.shape[0], "m": cache["A0"].shape[1]})
     dZ = layers.cross_entropy_backward(1.0, (cache[f"A{D}"], Y))  # dZ_D = (A_D - Y) / m (eq. 5'), (n_out, m)
     grads = {}
     for l in range(D, 0, -1):
@@ -128,20 +127,10 @@ def loss_and_grads(params, X, Y):
     return layers.cross_entropy(cache[f"Z{num_layers(params)}"], Y), backward(params, cache, Y)
 
 
-def _check_finite_inputs(func_name, X):
-    """Refuse NaN/inf in X (n0, m): the network would put every such column in class 0 without a word."""
-    finite = np.isfinite(X)
-    if not finite.all():
-        columns = np.flatnonzero(~finite.all(axis=0))
-        shown = ", ".join(map(str, columns[:5])) + (", ..." if len(columns) > 5 else "")
-        raise ValueError(f"{func_name}(): X holds NaN or inf in {len(columns)} of its {X.shape[1]} columns "
-                         f"(columns {shown}); a prediction from them means nothing. Fix or drop those columns.")
-
-
 @shapes(params="layers", X="n0 m")
 def predict(params, X):
     """Predicted class of every column of X (n0, m) -> (m,) int64. X must be finite (ValueError otherwise)."""
-    _check_finite_inputs("predict", X)
+    validate_finite_columns("predict", X)
     A, _ = forward(params, X)
     return A.argmax(axis=0)
 
@@ -155,8 +144,8 @@ def accuracy(params, X, y):
     y = np.asarray(y)
     if y.shape != (X.shape[1],):
         raise ShapeError(f"accuracy(): argument 'y' has shape {y.shape}, expected (m={X.shape[1]},)")
-    check_labels(y, params[f"W{num_layers(params)}"].shape[0], "accuracy")
-    _check_finite_inputs("accuracy", X)
+    validate_labels(y, params[f"W{num_layers(params)}"].shape[0], "accuracy")
+    validate_finite_columns("accuracy", X)
     return float((predict(params, X) == y).mean())
 
 
@@ -166,12 +155,12 @@ def confusion_matrix(y_true, y_pred, num_classes=10):
     Both must be integer class indices in 0 .. k-1 (k = num_classes), one prediction per label.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    check_positive_int("num_classes", num_classes, "confusion_matrix", "e.g. 10")
+    validate_positive_int("num_classes", num_classes, "confusion_matrix", "e.g. 10")
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.ndim != 1:
             raise ValueError(f"confusion_matrix(): {name} should be a 1-D array of integer class indices, "
                              f"got shape {y.shape}")
-        check_labels(y, num_classes, "confusion_matrix", name)
+        validate_labels(y, num_classes, "confusion_matrix", name)
     if len(y_true) != len(y_pred):
         raise ValueError(f"confusion_matrix(): y_true has {len(y_true)} labels but y_pred has {len(y_pred)} "
                          f"predictions; pass one prediction per label")
@@ -180,54 +169,17 @@ def confusion_matrix(y_true, y_pred, num_classes=10):
     return C
 
 
-def _param_keys(D):
-    """["W1", "b1", ..., "W_D", "b_D"]: the keys of a D-layer parameter dict, in order."""
-    return [f"{name}{l}" for l in range(1, D + 1) for name in ("W", "b")]
-
-
-def _params_problem(params, sizes=None):
-    """What is wrong with a parameter dict, as a phrase, or None if nothing is.
-
-    Checks, in this order: the keys are exactly W1, b1, ..., W_D, b_D; every value is a floating-point
-    array; W_l is (n_l, n_{l-1}) and b_l is (n_l, 1), with n0 = W1.shape[1] and n_l = W_l.shape[0]
-    (or the given ``sizes`` (n0, n1, ..., n_D), e.g. (784, 10, 10)); every entry is finite.
-    """
-    if not isinstance(params, dict):
-        return f"it is a {type(params).__name__}, not a dict of arrays W1, b1, W2, b2, ..."
-    keys = _param_keys(num_layers(params) if sizes is None else len(sizes) - 1)
-    if not keys or sorted(params) != sorted(keys):
-        found, expected = ", ".join(params) or "(none)", ", ".join(keys or ["W1", "b1", "..."])
-        return f"its arrays are named {found}, expected {expected}"
-    for key in keys:
-        if not (isinstance(params[key], np.ndarray) and params[key].dtype.kind == "f"):
-            found = params[key].dtype if isinstance(params[key], np.ndarray) else type(params[key]).__name__
-            return f"{key} is {found}, expected a floating-point array"
-        if key.startswith("W") and params[key].ndim != 2:
-            return f"{key} has shape {params[key].shape}, expected a matrix"
-    D = len(keys) // 2
-    n = list(sizes) if sizes is not None else [params["W1"].shape[1]] + [params[f"W{l}"].shape[0]
-                                                                           for l in range(1, D + 1)]
-    for l in range(1, D + 1):
-        for key, shape in ((f"W{l}", (n[l], n[l - 1])), (f"b{l}", (n[l], 1))):
-            if params[key].shape != shape:
-                return f"{key} has shape {params[key].shape}, expected {shape}"
-    for key in keys:
-        bad = int(params[key].size - np.count_nonzero(np.isfinite(params[key])))
-        if bad:
-            return f"{key} holds {bad} NaN/inf entries (from a training that diverged?)"
-    return None
-
-
 def save_params(path, params):
     """Save a parameter dict {"W1": (n1, n0), "b1": (n1, 1), ...} to an .npz file, atomically.
 
     A reader never sees half a file. Refuses (ValueError, nothing written) a dict that
     :func:`load_params` would refuse: wrong keys or shapes, non-float or NaN/inf entries.
     """
-    problem = _params_problem(params)
-    if problem:
-        raise ValueError(f"save_params(): not saved, because {problem}. Save the parameters of a network "
-                         f"that trained well (retrain, with a smaller lr if the training diverged).")
+    try:
+        validate_params(params, finite=True)
+    except ShapeError as e:
+        raise ShapeError(f"save_params(): not saved, because {e}. Save the parameters of a network that trained "
+                         f"well (retrain, with a smaller lr if the training diverged).") from None
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"save_params(): not saved: the folder {path.parent} does not exist; create it "
@@ -272,8 +224,9 @@ def load_params(path, sizes=None):
             params = {key: archive[key] for key in archive.files}
         except (ValueError, EOFError, zipfile.BadZipFile):
             raise ValueError(f"{what}: an array in it is damaged. {AGAIN}") from None
-    problem = _params_problem(params, sizes)
-    if problem:
+    try:
+        validate_params(params, name=None, sizes=sizes, finite=True)
+    except ShapeError as e:
         network = f" for a {'-'.join(map(str, sizes))} network" if sizes is not None else ""
-        raise ValueError(f"{what}{network}: {problem}. {AGAIN}")
-    return {key: params[key] for key in _param_keys(num_layers(params))}
+        raise ValueError(f"{what}{network}: {e}. {AGAIN}") from None
+    return {f"{kind}{l}": params[f"{kind}{l}"] for l in range(1, num_layers(params) + 1) for kind in "Wb"}

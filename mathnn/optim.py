@@ -8,44 +8,16 @@ A negative, NaN or infinite ``lr``, or a ``beta`` outside [0, 1), raises ValueEr
 """
 
 import math
-import numbers
 
 import numpy as np
 
-from mathnn.shapes import check_positive_int
+from mathnn.validate import validate_number, validate_positive_int, validate_rate, validate_updatable
 
 __all__ = ["SGD", "Momentum", "Adam", "make_optimizer", "step_schedule", "cosine_schedule"]
 
 
-def _number(name, value, ok, rule):
-    """value as a float if ok(value), else a ValueError saying that ``name`` must be ``rule``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not ok(float(value)):  # NaN fails ok
-        raise ValueError(f"{name} must be {rule}, got {value!r}")
-    return float(value)
-
-
-def check_lr(value, name="lr", example="e.g. 0.1"):
-    """value as a float if it is a finite number >= 0 (a learning rate, a weight decay), else ValueError."""
-    return _number(name, value, lambda x: 0 <= x < math.inf, f"a finite number >= 0 ({example})")
-
-
 def _beta(value, name="beta"):
-    return _number(name, value, lambda x: 0 <= x < 1, "in [0, 1) (e.g. 0.9)")
-
-
-def check_updatable(params, who):
-    """Refuse params that an optimizer could not update in place: not a dict of writable float arrays."""
-    if not isinstance(params, dict) or not params:
-        raise ValueError(f"{who}: params must be a dict of parameter arrays, e.g. {{'W1': W1, 'b1': b1, ...}} "
-                         f"(mn.init_params or net.params()); got {type(params).__name__} {params!r:.60}")
-    for key, p in params.items():
-        if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-            raise ValueError(f"{who}: params[{key!r}] must be a floating-point NumPy array, got "
-                             f"{getattr(p, 'dtype', type(p).__name__)}")
-        if not p.flags.writeable:
-            raise ValueError(f"{who}: params[{key!r}] is read-only, so it cannot be updated in place (arrays of "
-                             f"load_mnist_splits or a memory map?): pass a copy, e.g. "
-                             f"{{k: v.copy() for k, v in params.items()}}")
+    return validate_number(name, value, lambda x: 0 <= x < 1, "in [0, 1) (e.g. 0.9)")
 
 
 def _missing_grad(params, grads, who):
@@ -59,8 +31,8 @@ class SGD:
     """Plain gradient descent: p <- p - lr * dp  (eq. 12)."""
 
     def __init__(self, params, lr=0.1):
-        check_updatable(params, type(self).__name__ + "()")
-        self.params, self.lr = params, check_lr(lr)
+        validate_updatable(params, type(self).__name__ + "()")
+        self.params, self.lr = params, validate_rate(lr)
 
     def step(self, grads):
         """grads {"dW1": (n1, n0), "db1": (n1, 1), ...}, each its parameter's shape; updates params in place."""
@@ -101,7 +73,7 @@ class Adam(SGD):
     def __init__(self, params, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(params, lr)
         self.beta1, self.beta2 = _beta(beta1, "beta1"), _beta(beta2, "beta2")
-        self.eps = _number("eps", eps, lambda x: 0 < x < math.inf, "a small positive number (e.g. 1e-8)")
+        self.eps = validate_number("eps", eps, lambda x: 0 < x < math.inf, "a small positive number (e.g. 1e-8)")
         self.t = 0
         self.m = {key: np.zeros_like(p) for key, p in params.items()}
         self.v = {key: np.zeros_like(p) for key, p in params.items()}
@@ -133,7 +105,8 @@ def make_optimizer(name, params, lr):
 
 def _epoch(epoch, schedule):
     """The epoch if it is a finite number >= 0 (2.5: half-way through the third epoch), else ValueError."""
-    return _number(f"{schedule}: epoch", epoch, lambda x: 0 <= x < math.inf, "a number >= 0 (epochs count from 0)")
+    return validate_number(f"{schedule}: epoch", epoch, lambda x: 0 <= x < math.inf,
+                           "a number >= 0 (epochs count from 0)")
 
 
 def step_schedule(lr, drop=0.5, every=2):
@@ -142,9 +115,9 @@ def step_schedule(lr, drop=0.5, every=2):
     lr >= 0 finite; drop in (0, 1]; every a positive int (epochs). It has no end: past any number of
     epochs it keeps dropping by ``drop`` every ``every`` epochs.
     """
-    lr = check_lr(lr)
-    drop = _number("drop", drop, lambda x: 0 < x <= 1, "in (0, 1] (e.g. 0.5: halve the learning rate)")
-    every = check_positive_int("every", every, "step_schedule", "a number of epochs, e.g. 2")
+    lr = validate_rate(lr)
+    drop = validate_number("drop", drop, lambda x: 0 < x <= 1, "in (0, 1] (e.g. 0.5: halve the learning rate)")
+    every = validate_positive_int("every", every, "step_schedule", "a number of epochs, e.g. 2")
 
     def schedule(epoch):
         return lr * drop ** (_epoch(epoch, "step_schedule") // every)
@@ -159,8 +132,8 @@ def cosine_schedule(lr, num_epochs):
     where it would reach 0 and climb back up. A run that trains longer needs cosine_schedule(lr, its
     number of epochs).
     """
-    lr = check_lr(lr)
-    num_epochs = check_positive_int("num_epochs", num_epochs, "cosine_schedule", "the length of the run, e.g. 10")
+    lr = validate_rate(lr)
+    num_epochs = validate_positive_int("num_epochs", num_epochs, "cosine_schedule", "the length of the run, e.g. 10")
 
     def schedule(epoch):
         if _epoch(epoch, "cosine_schedule") >= num_epochs:  # at num_epochs: lr 0, an epoch that learns nothing

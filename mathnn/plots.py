@@ -13,11 +13,11 @@ matplotlib is imported when the first plot is drawn, not by ``import mathnn``.
 import base64
 import html
 import io
-import numbers
+import math
 
 import numpy as np
 
-from mathnn.shapes import ShapeError, check_positive_int
+from mathnn.validate import ShapeError, validate_number, validate_positive_int
 
 __all__ = ["INIT_COLORS", "OPTIMIZER_COLORS", "CYCLE", "show", "set_accuracy_limits", "LiveCurve", "show_digits",
            "show_hidden_weights", "show_confusion", "show_backprop_graph"]
@@ -270,8 +270,8 @@ def show_digits(X, y=None, pred=None, ncols=10, nrows=2, title=None):
     import matplotlib.pyplot as plt
 
     _images_problem("X", X, "show_digits(X.T, ...)")
-    check_positive_int("ncols", ncols, "show_digits", "e.g. 10")
-    check_positive_int("nrows", nrows, "show_digits", "e.g. 2")
+    validate_positive_int("ncols", ncols, "show_digits", "e.g. 10")
+    validate_positive_int("nrows", nrows, "show_digits", "e.g. 2")
     shown = min(X.shape[1], ncols * nrows)
     for name, labels in (("y", y), ("pred", pred)):
         if labels is not None and len(labels) < shown:
@@ -306,10 +306,10 @@ def show_hidden_weights(W1, title="what each hidden unit looks for (rows of W1)"
         raise ShapeError(f"show_hidden_weights(): W1 should be the first layer's weights (n1, 784), one row per unit; "
                          f"got {getattr(W1, 'shape', type(W1).__name__)}"
                          + (": transpose it, W1.T" if getattr(W1, "ndim", 0) == 2 and W1.shape[0] == 784 else ""))
-    check_positive_int("ncols", ncols, "show_hidden_weights", "e.g. 10")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Real) or not 0 < limit < np.inf):
-        raise ValueError(f"show_hidden_weights(): limit must be a positive number (the |weight| at full colour) "
-                         f"or None; got {limit!r}")
+    validate_positive_int("ncols", ncols, "show_hidden_weights", "e.g. 10")
+    if limit is not None:
+        validate_number("limit", limit, lambda x: 0 < x < math.inf,
+                        "a positive number (the |weight| at full colour) or None", "show_hidden_weights")
     n = W1.shape[0]
     limit = limit or float(np.abs(W1).max()) or 1.0
     nrows = -(-n // ncols)  # ceil

@@ -17,30 +17,33 @@ import numbers
 
 import numpy as np
 
-from mathnn.optim import check_lr
-from mathnn.shapes import check_rng
+from mathnn.validate import validate_rate, validate_rng
 
 __all__ = ["l2_penalty", "l2_grads", "dropout_forward", "dropout_backward"]
 
 
-def l2_penalty(params, lam):
-    """(lam / 2) * sum of the squares of every weight matrix W1 (n1, n0), W2, ... (biases excluded)  (eq. 15)."""
-    check_lr(lam, "lam", "the weight decay lambda, e.g. 5e-4")
-    return 0.5 * lam * sum(float(np.sum(W.astype(np.float64) ** 2)) for key, W in params.items() if key.startswith("W"))
+def l2_penalty(params, weight_decay):
+    """(weight_decay / 2) * the sum of the squares of every weight matrix W1 (n1, n0), W2, ...  (eq. 15).
+
+    Biases are not decayed.
+    """
+    validate_rate(weight_decay, "weight_decay", "the weight decay lambda, e.g. 5e-4")
+    return 0.5 * weight_decay * sum(float(np.sum(W.astype(np.float64) ** 2))
+                                    for key, W in params.items() if key.startswith("W"))
 
 
-def l2_grads(params, grads, lam):
-    """The gradients of L + l2_penalty(params, lam): a new dict, grads unchanged  (eq. 15).
+def l2_grads(params, grads, weight_decay):
+    """The gradients of L + l2_penalty(params, weight_decay): a new dict, grads unchanged  (eq. 15).
 
     params {"W1": (n1, n0), "b1": (n1, 1), ...}, grads {"dW1": (n1, n0), "db1": (n1, 1), ...}:
-    every dW_l gains lam * W_l; the bias gradients stay as they are.
+    every dW_l gains weight_decay * W_l; the bias gradients stay as they are.
     """
-    check_lr(lam, "lam", "the weight decay lambda, e.g. 5e-4")
+    validate_rate(weight_decay, "weight_decay", "the weight decay lambda, e.g. 5e-4")
     missing = [key for key in grads if key.startswith("dW") and key[1:] not in params]
     if missing:
         raise KeyError(f"l2_grads(): params has no {', '.join(k[1:] for k in missing)} for the gradient(s) "
                        f"{', '.join(missing)}: pass the params and grads of one network")
-    return {key: g + lam * params[key[1:]] if key.startswith("dW") else g for key, g in grads.items()}
+    return {key: g + weight_decay * params[key[1:]] if key.startswith("dW") else g for key, g in grads.items()}
 
 
 def dropout_forward(A, keep, rng):
@@ -52,7 +55,7 @@ def dropout_forward(A, keep, rng):
     """
     if isinstance(keep, bool) or not isinstance(keep, numbers.Real) or not 0 < keep <= 1:
         raise ValueError(f"dropout_forward(): keep is the probability of keeping a unit, in (0, 1], got {keep!r}")
-    check_rng(rng, "dropout_forward")
+    validate_rng(rng, "dropout_forward")
     M = (rng.random(A.shape) < keep) / np.asarray(keep, dtype=A.dtype)  # (n, m): 1/keep or 0
     return A * M, M
 

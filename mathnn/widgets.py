@@ -1,4 +1,5 @@
-"""Widgets for the lessons: a training panel, a thin layer over one pure function.
+"""Widgets for the lessons: a training panel (lessons 05, 06) and a drawing pad (lesson 08), each a thin
+layer over pure functions. The panel's function is
 
     params, history = train_mnist(lr=None, init="he", num_epochs=3, batch_size=128, seed=0,
                                   sizes=(784, 10, 10), optimizer="sgd", train_size=None)
@@ -18,8 +19,11 @@ is going, lr is not a number, or nothing changed since the last run) says why in
 line (see :meth:`TrainingPanel._on_click`). Each run is added to the plot, beside the earlier
 ones, until **Clear** is clicked.
 
-This module needs ipywidgets (``pip install mathnn[notebooks]``); ``import mathnn``
-does not import it.
+:class:`DrawingPad` reads a digit drawn with the mouse through :func:`mathnn.draw.preprocess` after every
+stroke; everything it computes lives in :mod:`mathnn.draw`, callable without a mouse.
+
+This module needs ipywidgets (``pip install mathnn[notebooks]``; the pad also ipycanvas); ``import mathnn``
+does not import it: ``mn.TrainingPanel`` and ``mn.DrawingPad`` import it when first asked for.
 """
 
 import base64
@@ -33,10 +37,12 @@ import numpy as np
 
 from mathnn.data import load_mnist_splits
 from mathnn.debugging import dead_units, diagnose
+from mathnn.draw import chart_png, predict_proba, preprocess, render_strokes
 from mathnn.network import INITS
 from mathnn.optim import OPTIMIZERS
 from mathnn.plots import CYCLE, INIT_COLORS, OPTIMIZER_COLORS, image_bundle
 from mathnn.train import CHANCE, train_mnist  # below CHANCE the status line shows mn.diagnose
+from mathnn.validate import validate_number, validate_params, validate_positive_int
 
 LR_EXPONENTS = (-4, 2)  # the lr slider runs from 10**-4 to 10**2 (log scale)
 MAX_EPOCHS = 10  # the num_epochs slider runs from 1 to this
@@ -405,3 +411,120 @@ class TrainingPanel:
             parts.append(f"{label}: validation accuracy after each epoch {accs}; {end}")
         return (f"training loss per step (log axes) and validation accuracy per epoch of {len(self.runs)} "
                 f"run{'s' * (len(self.runs) != 1)}: " + "; ".join(parts))
+
+
+class DrawingPad:
+    """A drawing pad (ipycanvas) that reads the digit with ``params`` after every stroke.
+
+        pad = DrawingPad(params)
+        pad            # in a notebook cell: the canvas, a Clear button, the prediction and its chart
+
+    The mouse handlers only record points and draw them; ``update()`` renders the strokes
+    with :func:`render_strokes`, runs :func:`preprocess` and the network, and refreshes the
+    prediction text and the chart. Without a mouse, drive it with ``mouse_down``,
+    ``mouse_move`` and ``mouse_up`` (or set ``strokes`` and call ``update()``).
+    Errors inside the handlers are shown in the pad's own output area, not swallowed.
+    """
+
+    def __init__(self, params, size=280, width=20.0):
+        from ipycanvas import Canvas
+
+        validate_params(params, "DrawingPad", dims={"n0": 784})  # a network that reads 28 x 28 = 784 pixels
+        validate_positive_int("size", size, "DrawingPad", "e.g. 280 (pixels)")
+        width = validate_number("width", width, lambda x: 0 < x <= size,
+                                f"the pen's width in pixels, a number above 0 and at most size={size}", "DrawingPad")
+        self.params, self.size, self.width = params, size, width
+        self.strokes = []
+        self.drawing = False
+        self.probs = None
+        self.canvas = Canvas(width=size, height=size,
+                             layout=widgets.Layout(width=f"{size}px", height=f"{size}px", border="1px solid #888"))
+        self.canvas.add_class("mathnn-draw-canvas")
+        self.clear_button = widgets.Button(description="Clear", icon="eraser")
+        self.clear_button.add_class("mathnn-draw-clear")
+        self.prediction = widgets.HTML()
+        self.prediction.add_class("mathnn-draw-prediction")
+        self.chart = widgets.Image(format="png")
+        self.chart.add_class("mathnn-draw-chart")
+        self.log = widgets.Output()  # handler errors are shown here
+        capture = self.log.capture()
+        self.canvas.on_mouse_down(capture(self.mouse_down))
+        self.canvas.on_mouse_move(capture(self.mouse_move))
+        self.canvas.on_mouse_up(capture(self.mouse_up))
+        self.canvas.on_mouse_out(capture(self.mouse_up))
+        self.canvas.on_client_ready(capture(self.redraw))
+        self.clear_button.on_click(capture(self.clear))
+        self.widget = widgets.VBox([
+            widgets.HBox([widgets.VBox([self.canvas, self.clear_button]),
+                          widgets.VBox([self.prediction, self.chart], layout=widgets.Layout(margin="0 0 0 16px"))]),
+            self.log,
+        ])
+        self.redraw()
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _pen(self):
+        self.canvas.stroke_style = self.canvas.fill_style = "black"
+        self.canvas.line_width = self.width
+        self.canvas.line_cap = self.canvas.line_join = "round"
+
+    def mouse_down(self, x, y):
+        self.drawing = True
+        self.strokes.append([(x, y)])
+        self.canvas.fill_circle(x, y, self.width / 2)
+
+    def mouse_move(self, x, y):
+        if not self.drawing:
+            return
+        (x0, y0) = self.strokes[-1][-1]
+        self.strokes[-1].append((x, y))
+        self.canvas.stroke_line(x0, y0, x, y)
+
+    def mouse_up(self, x, y):
+        if self.drawing:
+            self.drawing = False
+            self.update()
+
+    def redraw(self):
+        """Repaint the canvas from the recorded strokes (also when a new view connects)."""
+        from ipycanvas import hold_canvas
+
+        with hold_canvas():
+            self.canvas.clear()
+            self.canvas.fill_style = "white"
+            self.canvas.fill_rect(0, 0, self.size, self.size)
+            self._pen()
+            for stroke in self.strokes:
+                self.canvas.fill_circle(*stroke[0], self.width / 2)
+                if len(stroke) > 1:
+                    self.canvas.stroke_lines(stroke)
+
+    def clear(self, _button=None):
+        self.strokes = []
+        self.drawing = False
+        self.redraw()
+        self.update()
+
+    def image(self):
+        """The drawing as a (size, size) array, ink 1 on 0."""
+        return render_strokes(self.strokes, (self.size, self.size), self.width)
+
+    def update(self):
+        """Read the drawing: preprocess, predict, refresh the text and the chart."""
+        x = preprocess(self.image())
+        if x is None:
+            self.probs = None
+            self.prediction.value = "<b>draw a digit</b> in the box (hold the mouse button down)"
+        else:
+            self.probs = predict_proba(self.params, x)
+            digit = int(self.probs.argmax())
+            self.prediction.value = (f"<span style='font-size: 1.4em'>prediction: <b>{digit}</b></span> "
+                                     f"({self.probs[digit]:.0%} sure)")
+        self.chart.value = chart_png(x, self.probs)
+
+    @property
+    def predicted(self):
+        """The predicted digit, or None when the pad is blank."""
+        return None if self.probs is None else int(self.probs.argmax())

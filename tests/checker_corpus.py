@@ -1338,67 +1338,68 @@ def seq_index(modules, dout):
 # ----------------------------------------------------------------------------- regularization (lesson 10)
 
 def _l2_with(scale=1.0, biases=False, keep=True):
-    def l2_grads(params, grads, lam):
-        return {key: g + scale * lam * params[key[1:]] if key.startswith("dW") or biases else g
+    def l2_grads(params, grads, weight_decay):
+        return {key: g + scale * weight_decay * params[key[1:]] if key.startswith("dW") or biases else g
                 for key, g in grads.items() if keep or key.startswith("dW")}
     return l2_grads
 
 
-for _label, _f in (("lam / 2", _l2_with(0.5)), ("2 lam", _l2_with(2.0)), ("minus", _l2_with(-1.0)),
+for _label, _f in (("weight_decay / 2", _l2_with(0.5)), ("2 weight_decay", _l2_with(2.0)), ("minus", _l2_with(-1.0)),
                    ("decays the biases", _l2_with(biases=True)), ("leaves out the biases", _l2_with(keep=False))):
     WRONG.append(("l2_grads", _label, _f, None))
 
 
-@wrong("l2_grads", "only lam * W", "only lam * W")
-def l2_only_penalty(params, grads, lam):
-    return {key: lam * params[key[1:]] if key.startswith("dW") else g for key, g in grads.items()}
+@wrong("l2_grads", "only weight_decay * W", "only weight_decay * W")
+def l2_only_penalty(params, grads, weight_decay):
+    return {key: weight_decay * params[key[1:]] if key.startswith("dW") else g for key, g in grads.items()}
 
 
 @wrong("l2_grads", "adds into grads in place", "in place")
-def l2_in_place(params, grads, lam):
+def l2_in_place(params, grads, weight_decay):
     for key, g in grads.items():
         if key.startswith("dW"):
-            g += lam * params[key[1:]]
+            g += weight_decay * params[key[1:]]
     return grads
 
 
 @wrong("l2_grads", "zips grads with params by position")
-def l2_zip(params, grads, lam):
-    return {key: g + lam * p if key.startswith("dW") else g for (key, g), p in zip(grads.items(), params.values())}
+def l2_zip(params, grads, weight_decay):
+    return {key: g + weight_decay * p if key.startswith("dW") else g
+            for (key, g), p in zip(grads.items(), params.values())}
 
 
 @wrong("l2_grads", "float32", "float32")
-def l2_float32(params, grads, lam):
-    return {key: g.astype(np.float32) for key, g in _l2_with()(params, grads, lam).items()}
+def l2_float32(params, grads, weight_decay):
+    return {key: g.astype(np.float32) for key, g in _l2_with()(params, grads, weight_decay).items()}
 
 
-@wrong("l2_grads", "lam hard-coded 0.3")
-def l2_fixed_lam(params, grads, lam):
+@wrong("l2_grads", "weight_decay hard-coded 0.3")
+def l2_fixed_lam(params, grads, weight_decay):
     return _l2_with()(params, grads, 0.3)
 
 
 @wrong("l2_grads", "calls mn.l2_grads", "you called mn.l2_grads")
-def l2_grads(params, grads, lam):
-    return mn.l2_grads(params, grads, lam)
+def l2_grads(params, grads, weight_decay):
+    return mn.l2_grads(params, grads, weight_decay)
 
 
 @valid("l2_grads", "the lesson's solution")
-def l2_solution(params, grads, lam):
+def l2_solution(params, grads, weight_decay):
     reg = {}
     for key, g in grads.items():
         if key.startswith("dW"):
-            reg[key] = g + lam * params[key[1:]]
+            reg[key] = g + weight_decay * params[key[1:]]
         else:
             reg[key] = g
     return reg
 
 
 @valid("l2_grads", "copies, then adds in place to the copies")
-def l2_copies(params, grads, lam):
+def l2_copies(params, grads, weight_decay):
     reg = {key: g.copy() for key, g in grads.items()}
     for key in reg:
         if key[1] == "W":
-            reg[key] += lam * params[key[1:]]
+            reg[key] += weight_decay * params[key[1:]]
     return reg
 
 
@@ -1624,8 +1625,9 @@ def adam_zip(params, grads, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 @wrong("l2_grads", "zips grads.items() with params.values() (the reviewer's)", "by position")
-def l2_zip_items(params, grads, lam):
-    return {gk: g + lam * p if gk.startswith("dW") else g for (gk, g), p in zip(grads.items(), params.values())}
+def l2_zip_items(params, grads, weight_decay):
+    return {gk: g + weight_decay * p if gk.startswith("dW") else g
+            for (gk, g), p in zip(grads.items(), params.values())}
 
 
 @wrong("glorot_init", "np.sqrt(2 / n_in + n_out): std about 20", "parentheses")
@@ -1678,9 +1680,9 @@ def numgrad_flatten(f, x, h=1e-5):
 
 
 @wrong("l2_grads", "only dW1 updated", "dW2")
-def l2_only_dW1(params, grads, lam):
+def l2_only_dW1(params, grads, weight_decay):
     reg = dict(grads)
-    reg["dW1"] = grads["dW1"] + lam * params["W1"]
+    reg["dW1"] = grads["dW1"] + weight_decay * params["W1"]
     return reg
 
 
@@ -1758,9 +1760,9 @@ def place_in_field_truncated(small):
     return _paste(small, int(np.clip(int(14 - row), 0, 28 - h)), int(np.clip(int(14 - col), 0, 28 - w)))
 
 
-@wrong("place_in_field", "calls mathnn's", "mn.place_in_field")
+@wrong("place_in_field", "calls mathnn's", "mn.draw.place_in_field")
 def place_in_field(small):
-    return mn.place_in_field(small)
+    return mn.draw.place_in_field(small)
 
 
 # ----------------------------------------------------------------------------- running the corpus

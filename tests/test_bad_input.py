@@ -181,11 +181,11 @@ def test_save_params_names_the_missing_folder_not_a_temporary_file(tmp_path):
 
 
 @pytest.mark.parametrize("h", [0, -1e-5, float("nan"), "1e-5"])
-def test_grad_check_names_a_bad_step(h):
+def test_compare_gradients_names_a_bad_step(h):
     params = mn.init_params((30, 5, 10), "he", rng(), dtype=np.float64)
     X, Y = rng().random((30, 4)), mn.one_hot(np.array([1, 2, 3, 4]), dtype=np.float64)
-    with pytest.raises(ValueError, match=r"grad_check\(\): h is the finite-difference step, a small number > 0"):
-        mn.grad_check(params, X, Y, h=h)
+    with pytest.raises(ValueError, match=r"compare_gradients\(\): h must be the finite-difference step, a small"):
+        mn.compare_gradients(params, X, Y, h=h)
 
 
 def test_a_step_with_missing_gradients_names_them():

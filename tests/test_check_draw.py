@@ -49,7 +49,7 @@ def padded(small):  # np.pad instead of pasting into zeros
 
 def rolled(small):  # paste at the corner, then roll into place
     h, w = small.shape
-    dy, dx = nearest(*mn.center_of_mass(small), h, w)
+    dy, dx = nearest(*mn.draw.center_of_mass(small), h, w)
     field = np.zeros((28, 28))
     field[:h, :w] = small
     return np.roll(field, (dy, dx), axis=(0, 1))
@@ -67,7 +67,7 @@ def averaged(small):  # the centre of mass with np.average, the clamp with min/m
 
 def lessons_solution(small):  # what lesson 08's solution writes
     h, w = small.shape
-    row, col = mn.center_of_mass(small)
+    row, col = mn.draw.center_of_mass(small)
     dy = int(np.clip(np.rint(14 - row), 0, 28 - h))
     dx = int(np.clip(np.rint(14 - col), 0, 28 - w))
     field = np.zeros((28, 28))
@@ -82,7 +82,7 @@ def test_place_in_field_passes_valid_alternatives(right, capsys):
 
 
 def calls_mathnn(small):
-    return mn.place_in_field(small)
+    return mn.draw.place_in_field(small)
 
 
 def via_preprocess(small):
@@ -118,7 +118,7 @@ def unclamped(row, col, h, w):
     (placing(nearest, threshold=True), "leave small as it is"),
     (placing(nearest, background=0.01), "with zeros around it"),
     (placing(nearest, dtype=int), "need a float array"),
-    (calls_mathnn, "you called mn.place_in_field"),
+    (calls_mathnn, "you called mn.draw.place_in_field"),
     (via_preprocess, "you called mn.preprocess"),
 ])
 def test_place_in_field_refuses_typical_mistakes(wrong, phrase, capsys):
@@ -135,9 +135,9 @@ def test_place_in_field_stub_not_written(capsys):
 
 
 def test_mathnn_place_in_field_is_step_4_of_preprocess():
-    canvas = mn.render_strokes([[(30, 40), (150, 40), (80, 200)]])
+    canvas = mn.draw.render_strokes([[(30, 40), (150, 40), (80, 200)]])
     x = mn.preprocess(canvas)  # (784, 1)
-    top, bottom, left, right = mn.bounding_box(x.reshape(28, 28))
+    top, bottom, left, right = mn.draw.bounding_box(x.reshape(28, 28))
     small = x.reshape(28, 28)[top:bottom, left:right].astype(np.float64)
-    np.testing.assert_array_equal(mn.place_in_field(small).astype(np.float32), x.reshape(28, 28))
-    assert abs(mn.center_of_mass(mn.place_in_field(small))[0] - 14) <= 0.5
+    np.testing.assert_array_equal(mn.draw.place_in_field(small).astype(np.float32), x.reshape(28, 28))
+    assert abs(mn.draw.center_of_mass(mn.draw.place_in_field(small))[0] - 14) <= 0.5

@@ -16,24 +16,24 @@ from mathnn import check
 
 def l2_with(*, factor=1.0, only_penalty=False, biases=False, in_place=False, power=1, drop_biases=False):
     """The L2 gradient with switches for the classic mistakes (the defaults are right)."""
-    def l2_grads(params, grads, lam):
+    def l2_grads(params, grads, weight_decay):
         out = {}
         for key, g in grads.items():
             p = params[key[1:]]
             if key.startswith("dW") or biases:
                 if in_place:
-                    g += lam * p
+                    g += weight_decay * p
                     out[key] = g
                 else:
-                    out[key] = (0 if only_penalty else g) + factor * lam * p**power
+                    out[key] = (0 if only_penalty else g) + factor * weight_decay * p**power
             elif not drop_biases:
                 out[key] = g
         return out
     return l2_grads
 
 
-def l2_comprehension(params, grads, lam):  # the lesson's solution, another way of writing it
-    return {key: grads[key] + lam * params[key[1:]] if key.startswith("dW") else grads[key] for key in grads}
+def l2_comprehension(params, grads, weight_decay):  # the lesson's solution, another way of writing it
+    return {key: grads[key] + weight_decay * params[key[1:]] if key.startswith("dW") else grads[key] for key in grads}
 
 
 def test_l2_grads_passes_right_ones(capsys):
@@ -42,20 +42,32 @@ def test_l2_grads_passes_right_ones(capsys):
     assert_passes(check.l2_grads, l2_with(), capsys)
 
 
+def test_l2_grads_calls_by_position_so_the_third_parameter_may_have_any_name(capsys):
+    """A learner's edition from before the rename (``lam``) or after it (``weight_decay``): both pass."""
+    def l2_lam(params, grads, lam):
+        return {key: g + lam * params[key[1:]] if key.startswith("dW") else g for key, g in grads.items()}
+
+    def l2_strength(params, grads, strength):
+        return {key: g + strength * params[key[1:]] if key.startswith("dW") else g for key, g in grads.items()}
+
+    assert_passes(check.l2_grads, l2_lam, capsys)
+    assert_passes(check.l2_grads, l2_strength, capsys)
+
+
 @pytest.mark.parametrize(("wrong", "phrase"), [
     (l2_with(factor=0.5), "the 2 of the square cancels the 1/2"),
-    (l2_with(factor=2.0), "the 1/2 in (lam/2) ||W||^2 is there to cancel the 2"),
-    (l2_with(factor=-1.0), "its gradient is + lam * W"),
-    (l2_with(only_penalty=True), "you returned only lam * W"),
-    (l2_with(power=2), "you added lam * W**2"),
-    (lambda params, grads, lam: {key: g + lam * np.sign(params[key[1:]]) if key.startswith("dW") else g
-                                 for key, g in grads.items()}, "the gradient of the L1 penalty"),
+    (l2_with(factor=2.0), "the 1/2 in (weight_decay/2) ||W||^2 is there to cancel the 2"),
+    (l2_with(factor=-1.0), "its gradient is + weight_decay * W"),
+    (l2_with(only_penalty=True), "you returned only weight_decay * W"),
+    (l2_with(power=2), "you added weight_decay * W**2"),
+    (lambda params, grads, weight_decay: {key: g + weight_decay * np.sign(params[key[1:]]) if key.startswith("dW")
+                                          else g for key, g in grads.items()}, "the gradient of the L1 penalty"),
     (l2_with(biases=True), "you decayed the biases too"),
     (l2_with(factor=0.0), "you left dW2 unchanged"),
     (l2_with(in_place=True), "changed grads['dW2'], grads['dW1'] in place"),
     (l2_with(drop_biases=True), "your dict has no db2, db1"),
-    (lambda params, grads, lam: [g for g in grads.values()], "return a dict of gradients"),
-    (lambda params, grads, lam: {key: g + lam * params[key[1:]].T if key.startswith("dW") else g
+    (lambda params, grads, weight_decay: [g for g in grads.values()], "return a dict of gradients"),
+    (lambda params, grads, weight_decay: {key: g + weight_decay * params[key[1:]].T if key.startswith("dW") else g
                                  for key, g in grads.items()}, "add them as they are, without a transpose"),
 ])
 def test_l2_grads_names_the_mistake(wrong, phrase, capsys):

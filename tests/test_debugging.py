@@ -1,4 +1,4 @@
-"""The checks of lesson 07's debugging lab (mathnn.debugging, and grad_check/check_grads of mathnn.gradcheck)
+"""The checks of lesson 07's debugging lab (mathnn.debugging, and compare_gradients/validate_grads of mathnn.gradcheck)
 catch their bugs and pass correct code."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 
 import mathnn as mn
 import mathnn.debugging
-from mathnn.debugging import StaleUpdateError, check_update
+from mathnn.debugging import StaleUpdateError, relative_update
 
 
 def small_problem(seed=0):
@@ -23,7 +23,7 @@ def small_problem(seed=0):
 def test_check_update_passes_an_in_place_step():
     params, X, Y = small_problem()
     opt = mn.SGD(params, lr=0.1)
-    change = check_update(lambda: opt.step(mn.loss_and_grads(params, X, Y)[1]), params)
+    change = relative_update(lambda: opt.step(mn.loss_and_grads(params, X, Y)[1]), params)
     assert set(change) == set(params) and all(0 < c <= 1 for c in change.values())
 
 
@@ -39,7 +39,7 @@ def test_check_update_catches_stale_gradient_buffers():
         opt.step(held)
 
     with pytest.raises(StaleUpdateError, match="params did not change after a step: is the optimizer holding stale"):
-        check_update(step_rebinding, params)
+        relative_update(step_rebinding, params)
 
     def step_filling():
         _, grads = mn.loss_and_grads(params, X, Y)
@@ -47,7 +47,7 @@ def test_check_update_catches_stale_gradient_buffers():
             held[key][...] = g  # the fix: write into the buffers
         opt.step(held)
 
-    check_update(step_filling, params)
+    relative_update(step_filling, params)
 
 
 def test_check_update_catches_a_rebinding_update_and_names_partial_staleness():
@@ -59,7 +59,7 @@ def test_check_update_catches_a_rebinding_update_and_names_partial_staleness():
             p = p - 0.1 * grads["d" + key]  # noqa: F841  BUG: a new array, params untouched
 
     with pytest.raises(StaleUpdateError, match="the update itself never writes into these arrays"):
-        check_update(step_rebinding_params, params)
+        relative_update(step_rebinding_params, params)
 
     def step_forgetting_biases():
         _, grads = mn.loss_and_grads(params, X, Y)
@@ -67,24 +67,24 @@ def test_check_update_catches_a_rebinding_update_and_names_partial_staleness():
         params["W2"] -= 0.1 * grads["dW2"]
 
     with pytest.raises(StaleUpdateError, match="^b1, b2 did not change"):
-        check_update(step_forgetting_biases, params)
+        relative_update(step_forgetting_biases, params)
 
 
 def test_check_grads_raises_shape_error_with_the_transpose_hint():
     params, X, Y = small_problem()
     _, grads = mn.loss_and_grads(params, X, Y)
-    mn.check_grads(params, grads)
+    mn.validate_grads(params, grads)
     with pytest.raises(mn.ShapeError, match=r"grads\['dW1'\]' has shape \(30, 10\), expected \(10, 30\).*transposed"):
-        mn.check_grads(params, {**grads, "dW1": grads["dW1"].T})
+        mn.validate_grads(params, {**grads, "dW1": grads["dW1"].T})
     with pytest.raises(mn.ShapeError, match=r"has shape \(10,\), expected \(10, 1\)"):
-        mn.check_grads(params, {**grads, "db1": grads["db1"].ravel()})
+        mn.validate_grads(params, {**grads, "db1": grads["db1"].ravel()})
     with pytest.raises(mn.ShapeError, match="no key 'db2'"):
-        mn.check_grads(params, {key: g for key, g in grads.items() if key != "db2"})
+        mn.validate_grads(params, {key: g for key, g in grads.items() if key != "db2"})
 
 
 def test_grad_check_of_my_backward_passes_backprop_and_catches_a_missing_mask():
     params, X, Y = small_problem()
-    rows = mn.grad_check(params, X, Y, backward_fn=mn.backward)
+    rows = mn.compare_gradients(params, X, Y, backward_fn=mn.backward)
     assert [name for name, _, _ in rows] == ["W1", "b1", "W2", "b2"]
     assert max(err for _, _, err in rows) < 1e-7
 
@@ -95,7 +95,7 @@ def test_grad_check_of_my_backward_passes_backprop_and_catches_a_missing_mask():
         return {"dW1": dZ1 @ cache["A0"].T, "db1": dZ1.sum(axis=1, keepdims=True),
                 "dW2": dZ2 @ cache["A1"].T, "db2": dZ2.sum(axis=1, keepdims=True)}
 
-    errors = {name: err for name, _, err in mn.grad_check(params, X, Y, backward_fn=no_mask)}
+    errors = {name: err for name, _, err in mn.compare_gradients(params, X, Y, backward_fn=no_mask)}
     assert errors["W1"] > 0.1 and errors["b1"] > 0.1
     assert errors["W2"] < 1e-7 and errors["b2"] < 1e-7
 
@@ -103,8 +103,9 @@ def test_grad_check_of_my_backward_passes_backprop_and_catches_a_missing_mask():
         grads = mn.backward(params, cache, Y)
         return {**grads, "dW1": grads["dW1"].T}
 
-    with pytest.raises(mn.ShapeError, match=r"check_grads\(\): argument 'grads\['dW1'\]' has shape \(30, 10\)"):
-        mn.grad_check(params, X, Y, backward_fn=transposed)  # a shape bug is named before any difference is taken
+    with pytest.raises(mn.ShapeError, match=r"compare_gradients\(\): argument 'grads\['dW1'\]' has shape \(30, 10\)"):
+        # a shape bug is named before any difference is taken
+        mn.compare_gradients(params, X, Y, backward_fn=transposed)
 
 
 # ---------------------------------------------------------------------------------------------

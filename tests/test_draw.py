@@ -7,7 +7,6 @@ import mathnn as mn
 from mathnn.draw import (
     BOX,
     CENTER,
-    DrawingPad,
     area_matrix,
     bounding_box,
     center_of_mass,
@@ -16,6 +15,7 @@ from mathnn.draw import (
     render_strokes,
     resize,
 )
+from mathnn.widgets import DrawingPad
 
 SEVEN = [[(70, 50), (210, 50), (120, 240)]]  # a "7" on a 280 x 280 canvas
 ONE = [[(140, 40), (140, 240)]]
@@ -166,7 +166,7 @@ def test_preprocess_round_trips_mnist_digits():
     """MNIST digits drawn 10x larger come back (almost) as they were."""
     try:
         X, _ = mn.load_mnist("test", download=False)
-    except mn.MNISTError as e:
+    except mn.data.MNISTError as e:
         pytest.skip(f"MNIST not available offline: {e}")
     for j in range(20):
         digit = X[:, j].reshape(28, 28).astype(np.float64)
@@ -218,7 +218,7 @@ def test_drawing_pad_without_a_mouse():
     ({"params": mn.init_params((100, 10, 10), rng=np.random.default_rng(0))}, "n0=784"),
     ({"size": 0}, "size must be a positive integer"),
     ({"size": 280.0}, "size must be a positive integer"),
-    ({"width": -1}, "width is the pen's width"),
+    ({"width": -1}, "width must be the pen's width"),
     ({"width": 1000}, "at most size=280"),
 ])
 def test_drawing_pad_refuses_what_it_cannot_draw_with(kwargs, phrase):

@@ -61,7 +61,7 @@ def well_conditioned_draws(sizes, m, count):
 def test_grad_check_whole_network(sizes, m):
     for params, X, Y in well_conditioned_draws(sizes, m, count=2):
         before = {key: p.copy() for key, p in params.items()}
-        rows = mn.grad_check(params, X, Y)
+        rows = mn.compare_gradients(params, X, Y)
         assert [name for name, _, _ in rows] == list(params)
         assert [shape for _, shape, _ in rows] == [p.shape for p in params.values()]
         worst = max(err for _, _, err in rows)
@@ -71,7 +71,7 @@ def test_grad_check_whole_network(sizes, m):
 
 
 def test_loss_and_grads_against_numerical_gradient_directly():
-    """The same check spelled out with numerical_gradient + rel_error (not via grad_check)."""
+    """The same check spelled out with numerical_gradient + rel_error (not via compare_gradients)."""
     params, X, Y = well_conditioned_draws((20, 7, 5, 4), 3, count=1)[0]
     _, grads = mn.loss_and_grads(params, X, Y)
     assert set(grads) == {"d" + key for key in params}
@@ -98,9 +98,9 @@ def test_grad_check_catches_a_wrong_gradient():
     def buggy(params, cache, Y):  # forgets the 1/m on the gradients only
         return {key: g * X.shape[1] for key, g in mn.backward(params, cache, Y).items()}
 
-    rows = mn.grad_check(params, X, Y, backward_fn=buggy)
+    rows = mn.compare_gradients(params, X, Y, backward_fn=buggy)
     assert all(err > 0.1 for _, _, err in rows), rows
-    assert all(err < 1e-7 for _, _, err in mn.grad_check(params, X, Y)), "the default backward passes"
+    assert all(err < 1e-7 for _, _, err in mn.compare_gradients(params, X, Y)), "the default backward passes"
 
 
 def test_grad_check_checks_the_gradients_keys_and_shapes_first():
@@ -111,9 +111,9 @@ def test_grad_check_checks_the_gradients_keys_and_shapes_first():
         return {**grads, "dW1": grads["dW1"].T}
 
     with pytest.raises(mn.ShapeError, match=r"grads\['dW1'\]' has shape \(6, 5\), expected \(5, 6\).*transposed"):
-        mn.grad_check(params, X, Y, backward_fn=transposed)
+        mn.compare_gradients(params, X, Y, backward_fn=transposed)
     with pytest.raises(mn.ShapeError, match="grads has no key 'db2'"):
-        mn.grad_check(params, X, Y, backward_fn=lambda p, c, Y: {k: g for k, g in mn.backward(p, c, Y).items()
+        mn.compare_gradients(params, X, Y, backward_fn=lambda p, c, Y: {k: g for k, g in mn.backward(p, c, Y).items()
                                                                    if k != "db2"})
 
 
@@ -272,7 +272,7 @@ def test_save_params_refuses_non_finite_params_and_writes_nothing(tmp_path):
     params = mn.init_params((784, 10, 10), "he", np.random.default_rng(0))
     params["W2"][3, 4] = np.nan
     params["b1"][0] = np.inf
-    with pytest.raises(ValueError, match=r"save_params\(\): not saved, because b1 holds 1 NaN/inf entries"):
+    with pytest.raises(ValueError, match=r"save_params\(\): not saved, because 'params\['b1'\]' holds 1 NaN/inf"):
         mn.save_params(tmp_path / "p.npz", params)
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError, match="its arrays are named W1, b1, W2, expected W1, b1, W2, b2"):
@@ -301,14 +301,14 @@ def test_load_params_refuses_what_save_params_did_not_write(tmp_path):
     np.savez(path, W1=good["W1"], b1=good["b1"])  # lesson 08 failed on this with KeyError 'W2'
     refused("its arrays are named W1, b1, expected W1, b1, W2, b2", sizes=(784, 10, 10))
     np.savez(path, **mn.init_params((784, 32, 10), "he", np.random.default_rng(0)))
-    refused(r"for a 784-10-10 network: W1 has shape \(32, 784\), expected \(10, 784\)", sizes=(784, 10, 10))
+    refused(r"for a 784-10-10 network: 'W1' has shape \(32, 784\), expected \(n1=10, n0=784\)", sizes=(784, 10, 10))
     assert mn.load_params(path, sizes=(784, 32, 10))["W1"].shape == (32, 784), "a 784-32-10 file, asked for as such"
     np.savez(path, **{**good, "b2": np.zeros(10, np.float32)})
-    refused(r"b2 has shape \(10,\), expected \(10, 1\)")
+    refused(r"'b2' has shape \(10,\), expected \(n2=10, 1\)")
     np.savez(path, **{**good, "W2": np.ones((10, 10), dtype=np.int64)})
-    refused("W2 is int64, expected a floating-point array")
+    refused("'W2' has dtype int64; parameters must be floating-point")
     np.savez(path, **{**good, "W1": np.full((10, 784), np.nan, np.float32)})  # a diverged run's parameters
-    refused("W1 holds 7840 NaN/inf entries")
+    refused("'W1' holds 7840 NaN/inf entries")
     with pytest.raises(FileNotFoundError):
         mn.load_params(tmp_path / "missing.npz")
 
@@ -396,7 +396,7 @@ def test_float64_network_gradchecks_and_trains_without_casts(mnist):
     A, cache = mn.forward(params, X64)
     assert all(a.dtype == np.float64 for a in (A, cache["Z1"], cache["A1"], cache["Z2"]))
     assert mn.loss(params, X64, Y64, reduction="none").dtype == np.float64
-    rows = mn.grad_check(params, X64[:, :3], Y64[:, :3])  # 3 images: 2 x 12,730 forward passes
+    rows = mn.compare_gradients(params, X64[:, :3], Y64[:, :3])  # 3 images: 2 x 12,730 forward passes
     assert max(err for _, _, err in rows) < TOL, rows
     before = mn.loss(params, X64, Y64)
     history = mn.fit(params, X64, y, lr=0.1, num_epochs=3, batch_size=64, rng=np.random.default_rng(0))
@@ -435,13 +435,13 @@ def test_trained_path_is_a_place_of_its_own(tmp_path, monkeypatch):
 
 
 def test_grad_check_refuses_float32():
-    """In float32 a correct backward shows relative errors near 1e-2: grad_check would cry wolf."""
+    """In float32 a correct backward shows relative errors near 1e-2: compare_gradients would cry wolf."""
     rng = np.random.default_rng(0)
     params = mn.init_params((20, 5, 3), "he", rng)  # float32
     X, Y = rng.standard_normal((20, 4)), mn.one_hot(np.array([0, 1, 2, 0]), 3, dtype=np.float64)
     with pytest.raises(TypeError, match="W1, b1, W2, b2 not float64"):
-        mn.grad_check(params, X, Y)
+        mn.compare_gradients(params, X, Y)
     params64 = mn.init_params((20, 5, 3), "he", rng, dtype=np.float64)
     with pytest.raises(TypeError, match="X not float64"):
-        mn.grad_check(params64, X.astype(np.float32), Y)
-    assert all(err < 1e-7 for _, _, err in mn.grad_check(params64, X, Y))
+        mn.compare_gradients(params64, X.astype(np.float32), Y)
+    assert all(err < 1e-7 for _, _, err in mn.compare_gradients(params64, X, Y))

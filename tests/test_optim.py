@@ -24,7 +24,7 @@ def test_step_updates_the_same_arrays_in_place(name):
     params, rng = make()
     arrays = dict(params)  # the same objects
     before = {key: p.copy() for key, p in params.items()}
-    opt = mn.make_optimizer(name, params, lr=0.1)
+    opt = mn.optim.make_optimizer(name, params, lr=0.1)
     opt.step(grads_like(params, rng))
     for key in params:
         assert params[key] is arrays[key], "the optimizer replaced the array instead of updating it"
@@ -34,12 +34,12 @@ def test_step_updates_the_same_arrays_in_place(name):
 
 def test_make_optimizer_types_and_unknown_name():
     params, _ = make()
-    assert isinstance(mn.make_optimizer("sgd", params, 0.1), mn.SGD)
-    assert isinstance(mn.make_optimizer("momentum", params, 0.1), mn.Momentum)
-    assert isinstance(mn.make_optimizer("adam", params, 0.1), mn.Adam)
-    assert mn.make_optimizer("adam", params, 0.003).lr == 0.003
+    assert isinstance(mn.optim.make_optimizer("sgd", params, 0.1), mn.SGD)
+    assert isinstance(mn.optim.make_optimizer("momentum", params, 0.1), mn.Momentum)
+    assert isinstance(mn.optim.make_optimizer("adam", params, 0.1), mn.Adam)
+    assert mn.optim.make_optimizer("adam", params, 0.003).lr == 0.003
     with pytest.raises(ValueError, match="'rmsprop'"):
-        mn.make_optimizer("rmsprop", params, 0.1)
+        mn.optim.make_optimizer("rmsprop", params, 0.1)
 
 
 def test_sgd_step_formula():
@@ -154,7 +154,7 @@ def test_optimizers_refuse_a_bad_learning_rate(name, lr):
     params, _ = make()
     message = rf"lr must be a finite number >= 0 \(e\.g\. 0\.1\), got {re.escape(repr(lr))}"
     with pytest.raises(ValueError, match=message):
-        mn.make_optimizer(name, params, lr)
+        mn.optim.make_optimizer(name, params, lr)
 
 
 @pytest.mark.parametrize(("make_opt", "words"), [
@@ -175,7 +175,7 @@ def test_optimizers_refuse_bad_betas_and_eps(make_opt, words):
 def test_optimizers_work_in_float32():
     params, rng = make(dtype=np.float32)
     for name in ("sgd", "momentum", "adam"):
-        opt = mn.make_optimizer(name, params, 0.01)
+        opt = mn.optim.make_optimizer(name, params, 0.01)
         opt.step(grads_like(params, rng))
         assert all(p.dtype == np.float32 for p in params.values())
 

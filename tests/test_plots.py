@@ -51,12 +51,13 @@ def contrast_with_white(color):
     return 1.05 / (luminance + 0.05)
 
 
-PALETTES = {"INIT_COLORS": mn.INIT_COLORS, "OPTIMIZER_COLORS": mn.OPTIMIZER_COLORS, "CYCLE": dict(enumerate(mn.CYCLE))}
+PALETTES = {"INIT_COLORS": mn.plots.INIT_COLORS, "OPTIMIZER_COLORS": mn.plots.OPTIMIZER_COLORS,
+            "CYCLE": dict(enumerate(mn.plots.CYCLE))}
 
 
 def test_every_scheme_and_every_optimizer_has_its_colour():
-    assert set(mn.INIT_COLORS) == set(mn.INITS)
-    assert set(mn.OPTIMIZER_COLORS) == {"sgd", "momentum", "adam"}
+    assert set(mn.plots.INIT_COLORS) == set(mn.INITS)
+    assert set(mn.plots.OPTIMIZER_COLORS) == {"sgd", "momentum", "adam"}
 
 
 @pytest.mark.parametrize("name", PALETTES)
@@ -156,15 +157,16 @@ def test_live_curve_ticks_whole_epochs():
 
 def test_live_curve_legend_sits_outside_both_axes():
     curve = mn.LiveCurve(display=False)
-    curve.update(history([0.80, 0.85, 0.90]), label="he", color=mn.INIT_COLORS["he"])
-    curve.update(history([0.70, 0.75, 0.80]), label="small", color=mn.INIT_COLORS["small"])
+    curve.update(history([0.80, 0.85, 0.90]), label="he", color=mn.plots.INIT_COLORS["he"])
+    curve.update(history([0.70, 0.75, 0.80]), label="small", color=mn.plots.INIT_COLORS["small"])
     png_bytes(curve.fig)  # lays the figure out
     (legend,) = curve.fig.legends
     box = legend.get_window_extent()
     for ax in (curve.ax_loss, curve.ax_acc):
         assert not box.overlaps(ax.get_window_extent()), "the legend covers the curves"
     assert [t.get_text() for t in legend.get_texts()][:2] == ["he", "small"]
-    assert [h.get_color() for h in legend.legend_handles[:2]] == [mn.INIT_COLORS["he"], mn.INIT_COLORS["small"]]
+    colors = mn.plots.INIT_COLORS
+    assert [h.get_color() for h in legend.legend_handles[:2]] == [colors["he"], colors["small"]]
 
 
 def test_live_curve_accuracy_axis_does_not_magnify_a_one_point_gap():

@@ -27,16 +27,16 @@ def test_l2_penalty_is_half_lambda_times_the_squared_weights_without_the_biases(
 
 
 def test_l2_grads_are_the_gradients_of_loss_plus_penalty():
-    """Centred differences of L + (lam/2) sum ||W||^2 (eq. 10) against l2_grads of backward's gradients."""
+    """Centred differences of L + (weight_decay/2) sum ||W||^2 (eq. 10) against l2_grads of backward's gradients."""
     params, X, Y = small_problem()
-    lam = 0.05
+    weight_decay = 0.05
     _, cache = mn.forward(params, X)
     grads = mn.backward(params, cache, Y)
     before = {key: g.copy() for key, g in grads.items()}
-    reg = mn.l2_grads(params, grads, lam)
+    reg = mn.l2_grads(params, grads, weight_decay)
     assert reg.keys() == grads.keys()
     for key, p in params.items():
-        numerical = mn.numerical_gradient(lambda: mn.loss(params, X, Y) + mn.l2_penalty(params, lam), p)
+        numerical = mn.numerical_gradient(lambda: mn.loss(params, X, Y) + mn.l2_penalty(params, weight_decay), p)
         assert mn.rel_error(reg["d" + key], numerical) < 1e-7, key
         np.testing.assert_array_equal(grads["d" + key], before["d" + key])  # grads left as they were
     np.testing.assert_array_equal(reg["db2"], grads["db2"])

@@ -1,6 +1,8 @@
 """Wrong shapes fail loudly: every public function that takes arrays raises ShapeError naming
 the argument, the shape it expected and the shape it got."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -57,7 +59,7 @@ CASES = [
      lambda d, bad: mn.log_softmax(d["Z"][:, 0] if bad else d["Z"]),
      "Z", "(10,)", "(k, m)"),
     ("softmax_forward-Z-1d", "softmax_forward",
-     lambda d, bad: mn.softmax_forward(d["Z"][:, 0] if bad else d["Z"]),
+     lambda d, bad: mn.layers.softmax_forward(d["Z"][:, 0] if bad else d["Z"]),
      "Z", "(10,)", "(k, m)"),
     ("softmax_backward-dA-1d", "softmax_backward",
      lambda d, bad: mn.softmax_backward(d["Z"][:, 0] if bad else d["Z"], mn.softmax(d["Z"])),
@@ -72,7 +74,7 @@ CASES = [
      lambda d, bad: mn.cross_entropy(d["Z"], d["y"].astype(float) if bad else d["Y"]),
      "Y", "(8,)", "(k=10, m=8)"),
     ("cross_entropy_forward-Y", "cross_entropy_forward",
-     lambda d, bad: mn.cross_entropy_forward(d["Z"], d["Y"][:9] if bad else d["Y"]),
+     lambda d, bad: mn.layers.cross_entropy_forward(d["Z"], d["Y"][:9] if bad else d["Y"]),
      "Y", "(9, 8)", "(k=10, m=8)"),
     ("forward-params-b1", "forward",
      lambda d, bad: mn.forward(with_key(d["params"], "b1", d["params"]["b1"].ravel()) if bad else d["params"], d["X"]),
@@ -109,12 +111,12 @@ CASES = [
     ("accuracy-X", "accuracy",
      lambda d, bad: mn.accuracy(d["params"], d["X"][:, :, None] if bad else d["X"], d["y"]),
      "X", "(784, 8, 1)", "(n0=784, m)"),
-    ("grad_check-Y", "grad_check",
-     lambda d, bad: mn.grad_check(mn.init_params((6, 3, 10), "he", d["rng"], dtype=np.float64), d["X"][:6, :2],
+    ("compare_gradients-Y", "compare_gradients",
+     lambda d, bad: mn.compare_gradients(mn.init_params((6, 3, 10), "he", d["rng"], dtype=np.float64), d["X"][:6, :2],
                                   d["Y"][:, :3] if bad else d["Y"][:, :2]),
      "Y", "(10, 3)", "(n_out=10, m=2)"),
-    ("check_grads-dW1", "check_grads",
-     lambda d, bad: mn.check_grads(d["params"], with_key(mn.loss_and_grads(d["params"], d["X"], d["Y"])[1], "dW1",
+    ("validate_grads-dW1", "validate_grads",
+     lambda d, bad: mn.validate_grads(d["params"], with_key(mn.loss_and_grads(d["params"], d["X"], d["Y"])[1], "dW1",
                                                          np.zeros((784, 10)) if bad else np.zeros((10, 784)))),
      "grads['dW1']", "(784, 10)", "(10, 784)"),
     ("evaluate-y", "evaluate",
@@ -157,10 +159,10 @@ def test_every_public_array_function_has_a_shape_case():
     covered = {c[1] for c in CASES}
     required = {"linear_forward", "linear_backward", "relu_forward", "relu_backward", "softmax", "log_softmax",
                 "softmax_forward", "softmax_backward", "cross_entropy", "cross_entropy_forward", "forward",
-                "backward", "loss", "loss_and_grads", "predict", "accuracy", "grad_check", "check_grads", "one_hot",
-                "minibatches"}
+                "backward", "loss", "loss_and_grads", "predict", "accuracy", "compare_gradients", "validate_grads",
+                "one_hot", "minibatches"}
     assert required <= covered, required - covered
-    assert all(callable(getattr(mn, name)) for name in required)
+    assert all(callable(getattr(mn, name, None) or getattr(mn.layers, name)) for name in required)  # mn. or layers
 
 
 def test_shape_error_is_a_value_error_and_hints_at_the_fix():
@@ -184,7 +186,7 @@ def test_non_array_and_non_numeric_arguments_are_rejected():
 
 
 def test_custom_spec_binds_names_across_arguments():
-    @mn.shapes(A="n k", B="k 3")
+    @mn.shapes.shapes(A="n k", B="k 3")
     def f(A, B):
         return A @ B
 
@@ -266,3 +268,28 @@ def test_a_wrong_bias_next_to_a_right_weight_is_still_blamed_on_the_bias():
         mn.forward(with_key(d["params"], "b1", d["params"]["b1"][:7]), d["X"])
     with pytest.raises(mn.ShapeError, match=r"'params\['b2'\]' has shape \(10,\).*use b2\.reshape\(-1, 1\)"):
         mn.forward(with_key(d["params"], "b2", d["params"]["b2"].ravel()), d["X"])
+
+
+def test_one_parameter_dict_rule_for_the_decorator_save_params_and_load_params(tmp_path):
+    """forward (@shapes), save_params and load_params refuse a transposed W1 with the same words: one rule."""
+    params = mn.init_params((784, 10, 10), "he", np.random.default_rng(0))
+    params["W1"] = params["W1"].T.copy()  # (784, 10)
+    said = r"'params\['W1'\]' has shape \(784, 10\), expected \(n1=10, n0\) \(transposed\? try W1\.T\)"
+    with pytest.raises(mn.ShapeError, match=r"forward\(\): argument " + said):
+        mn.forward(params, np.zeros((784, 3), np.float32))
+    with pytest.raises(mn.ShapeError, match=r"save_params\(\): not saved, because " + said):
+        mn.save_params(tmp_path / "p.npz", params)
+    np.savez(tmp_path / "p.npz", **params)
+    with pytest.raises(ValueError, match=r"'W1' has shape \(784, 10\), expected \(n1=10, n0\) \(transposed"):
+        mn.load_params(tmp_path / "p.npz")
+
+
+def test_validation_rules_live_only_in_validate_py():
+    """The positive-integer, rng, float-dtype and parameter-dict rules are written once, in mathnn/validate.py."""
+    rules = ["must be a positive integer", "must be an explicit rng", "dtype must be a floating-point type",
+             "a dict with keys W1, b1", "f\"a finite number >= 0", "labels must be integers"]
+    root = Path(mn.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name != "validate.py" and "check" not in path.relative_to(root).parts:
+            text = path.read_text(encoding="utf-8")
+            assert not [rule for rule in rules if rule in text], f"{path.name} writes a rule of validate.py again"

@@ -126,7 +126,7 @@ def _gradient_hint(key, got, right, m, mistakes):
 
 @checker(lesson=3, fallback=gradcheck.numerical_gradient,
          signature="fn(f, x, h=1e-5) with f() a function of no arguments that reads the float array x",
-         mathnn=(gradcheck.grad_check,))
+         mathnn=(gradcheck.compare_gradients,))
 def numerical_gradient(c, fn):
     """Check ``fn(f, x, h=1e-5) -> grad``: centred differences (eq. 10), one entry of x at a time.
 

@@ -254,11 +254,16 @@ def _filled(cell):
 
 
 def _public(obj):
-    """mn.relu_forward, mn.softmax, ...: how a learner knows mathnn's version."""
+    """mn.relu_forward, mn.draw.place_in_field, ...: how a learner knows mathnn's version."""
     import mathnn
 
-    name = getattr(obj, "__name__", "?")
-    return f"mn.{name}" if getattr(mathnn, name, None) is obj else f"check.{name.removesuffix('_mathnn')}.fallback"
+    name, module = getattr(obj, "__name__", "?"), getattr(obj, "__module__", "") or ""
+    if getattr(mathnn, name, None) is obj:
+        return f"mn.{name}"
+    home = sys.modules.get(module) if module.startswith("mathnn.") and not module.startswith("mathnn.check") else None
+    if getattr(home, name, None) is obj:
+        return f"mn.{module.removeprefix('mathnn.')}.{name}"  # a name that stays in its module
+    return f"check.{name.removesuffix('_mathnn')}.fallback"
 
 
 def _limited(fn, args, seconds):

@@ -21,29 +21,29 @@ def _problem():
     return params, grads
 
 
-@checker(lesson=10, fallback=regularization.l2_grads, signature="fn(params, grads, lam)")
+@checker(lesson=10, fallback=regularization.l2_grads, signature="fn(params, grads, weight_decay)")
 def l2_grads(c, fn):
-    """Check ``fn(params, grads, lam)``: the gradients of L + (lam/2) sum_l ||W_l||^2 (eq. 15).
+    """Check ``fn(params, grads, weight_decay)``: the gradients of L + (weight_decay/2) sum_l ||W_l||^2 (eq. 15).
 
     params {"W1": (n1, n0), "b1": (n1, 1), ...}, grads {"dW1", "db1", ...} (the gradients of L).
-    Returns a new dict with the same keys: dW_l + lam * W_l for the weights, db_l unchanged (biases
+    Returns a new dict with the same keys: dW_l + weight_decay * W_l for the weights, db_l unchanged (biases
     are not decayed). grads and params must be left as they are.
     """
     params, grads = _problem()
-    for lam in (0.3, 0.05):
-        _l2(c, fn, params, grads, lam)
-    zero = c.call(fn, params, grads, 0.0)  # lam = 0: the gradients of L
-    c.require(isinstance(zero, dict) and zero.keys() == grads.keys(), "with lam = 0 your function should return a "
-                                                                        "dict with the keys of grads")
+    for weight_decay in (0.3, 0.05):
+        _l2(c, fn, params, grads, weight_decay)
+    zero = c.call(fn, params, grads, 0.0)  # weight_decay = 0: the gradients of L
+    c.require(isinstance(zero, dict) and zero.keys() == grads.keys(),
+              "with weight_decay = 0 your function should return a dict with the keys of grads")
     for key, g in grads.items():
         c.compare(c.array(zero[key], what=f"your {key}", dtype=np.float64), g,
-                  otherwise=f"with lam = 0 your {key} should equal grads[{key!r}], the loss's own")
+                  otherwise=f"with weight_decay = 0 your {key} should equal grads[{key!r}], the loss's own")
 
 
-def _l2(c, fn, params, grads, lam):
-    """One call fn(params, grads, lam), compared key by key (see l2_grads)."""
-    got = c.call(fn, params, grads, lam, keep=("params", "grads"), on_error={ValueError: (
-        " — lam * W has W's shape, which is dW's: add them as they are, without a transpose")}, fix=(
+def _l2(c, fn, params, grads, weight_decay):
+    """One call fn(params, grads, weight_decay), compared key by key (see l2_grads)."""
+    got = c.call(fn, params, grads, weight_decay, keep=("params", "grads"), on_error={ValueError: (
+        " — weight_decay * W has W's shape, which is dW's: add them as they are, without a transpose")}, fix=(
         "build a new dict and leave grads and params as they are"))
     c.require(isinstance(got, dict), f"your function returned a {type(got).__name__}: return a dict of gradients "
                                      f"with the keys of grads ({', '.join(grads)})")
@@ -55,26 +55,27 @@ def _l2(c, fn, params, grads, lam):
         c.require_shape(c.array(got[key], what=f"your {key}", dtype=np.float64), g.shape,
                         what=f"your {key}")
         if key.startswith("dW"):
-            c.compare(got[key], g + lam * p, [
-                ("you returned only lam * W: the penalty's gradient is added to the loss's, dW + lam * W",
-                 lam * p),
-                ("your dW is lam / 2 * W too small: the derivative of (lam/2) ||W||^2 is lam * W (the 2 of the square "
-                 "cancels the 1/2)", g + lam / 2 * p),
-                ("your dW has 2 * lam * W: the 1/2 in (lam/2) ||W||^2 is there to cancel the 2 of the square, so the "
-                 "gradient is lam * W", g + 2 * lam * p),
-                ("you subtracted lam * W: the penalty grows with ||W||, so its gradient is + lam * W (the optimizer's "
-                 "step then subtracts it)", g - lam * p),
-                ("you added lam * W**2: that is (twice) the penalty, not its gradient (eq. 15)",
-                 g + lam * p**2),
-                ("you added lam * sign(W): that is the gradient of the L1 penalty lam ||W||_1; L2's is lam * W",
-                 g + lam * np.sign(p)),
+            c.compare(got[key], g + weight_decay * p, [
+                ("you returned only weight_decay * W: the penalty's gradient is added to the loss's, "
+                 "dW + weight_decay * W", weight_decay * p),
+                ("your dW is weight_decay / 2 * W too small: the derivative of (weight_decay/2) ||W||^2 is "
+                 "weight_decay * W (the 2 of the square cancels the 1/2)", g + weight_decay / 2 * p),
+                ("your dW has 2 * weight_decay * W: the 1/2 in (weight_decay/2) ||W||^2 is there to cancel the 2 of "
+                 "the square, so the gradient is weight_decay * W", g + 2 * weight_decay * p),
+                ("you subtracted weight_decay * W: the penalty grows with ||W||, so its gradient is "
+                 "+ weight_decay * W (the optimizer's step then subtracts it)", g - weight_decay * p),
+                ("you added weight_decay * W**2: that is (twice) the penalty, not its gradient (eq. 15)",
+                 g + weight_decay * p**2),
+                ("you added weight_decay * sign(W): that is the gradient of the L1 penalty weight_decay ||W||_1; "
+                 "L2's is weight_decay * W", g + weight_decay * np.sign(p)),
                 (f"you left {key} unchanged: add the penalty's gradient to every weight's gradient, {key} too "
                  f"(eq. 15)", g),
-            ], otherwise=f"your {key} is wrong for lam = {lam}: the loss's gradient plus the penalty's (eq. 15)")
+            ], otherwise=f"your {key} is wrong for weight_decay = {weight_decay}: the loss's gradient plus the "
+                         f"penalty's (eq. 15)")
         else:
             c.compare(got[key], g, [
-                (f"you decayed the biases too ({key} + lam * {key[1:]}): weight decay leaves the biases alone, so "
-                 f"{key} stays as it is", g + lam * p),
+                (f"you decayed the biases too ({key} + weight_decay * {key[1:]}): weight decay leaves the biases "
+                 f"alone, so {key} stays as it is", g + weight_decay * p),
             ], otherwise=f"your {key} changed: the bias gradients stay as they are (biases are not decayed)")
 
 
