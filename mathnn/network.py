@@ -16,6 +16,7 @@ import numpy as np
 
 from mathnn import data, layers
 from mathnn.batches import check_labels
+from mathnn.regularization import dropout_backward, dropout_forward
 from mathnn.shapes import ShapeError, check_array, check_float_dtype, check_positive_int, check_rng, shapes
 
 __all__ = ["INITS", "init_params", "forward", "backward", "loss", "loss_and_grads", "predict", "accuracy",
@@ -70,11 +71,15 @@ def num_layers(params):
 
 
 @shapes(params="layers", X="n0 m")
-def forward(params, X):
+def forward(params, X, keep=1.0, rng=None):
     """Forward pass. X (n0, m) -> A_D = softmax(Z_D) (n_out, m) class probabilities, and the cache.
 
     D is the depth. The cache holds every intermediate by name: A0 = X, Z1, A1, ..., Z_D,
     A_D (each (n_l, m)), and the per-layer caches ("linear1", ...) needed by :func:`backward`.
+    keep: the probability of keeping a hidden unit; with keep < 1 (training with inverted dropout, eq. 16)
+    every hidden A_l becomes A_l * M_l, the mask M_l (n_l, m) drawn from rng (a ``np.random.Generator``) by
+    :func:`mathnn.regularization.dropout_forward`, layer by layer; the cache then holds the masks as "M1", ...,
+    "M_{D-1}" and A_l after dropout. keep = 1 (the default): no dropout, rng unused.
     """
     D = num_layers(params)
     cache = {"A0": X}
@@ -84,6 +89,8 @@ def forward(params, X):
         cache[f"Z{l}"] = Z
         if l < D:
             A, _ = layers.relu_forward(Z)  # (n_l, m)
+            if keep != 1:
+                A, cache[f"M{l}"] = dropout_forward(A, keep, rng)  # A_l * M_l, M_l (n_l, m)   (eq. 16)
             cache[f"A{l}"] = A
     cache[f"A{D}"] = layers.softmax(Z)  # (n_out, m)   (eq. 3)
     return cache[f"A{D}"], cache
@@ -93,7 +100,8 @@ def forward(params, X):
 def backward(params, cache, Y):
     """Backward pass: gradients of the mean cross-entropy for one-hot Y (n_out, m).
 
-    cache: from :func:`forward`. Returns {"dW1": (n1, n0), "db1": (n1, 1), ...}, same shapes as the params.
+    cache: from :func:`forward` (with dropout, its masks M_l (n_l, m) carry the gradient back to A_l, eq. 16).
+    Returns {"dW1": (n1, n0), "db1": (n1, 1), ...}, same shapes as the params.
     """
     D = num_layers(params)
     check_array("backward", "Y", Y, ["n_out", "m"], {"n_out": Y.shape[0], "m": cache["A0"].shape[1]})
@@ -103,6 +111,8 @@ def backward(params, cache, Y):
         dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = layers.linear_backward(dZ, cache[f"linear{l}"],
                                                                            need_dA_prev=l > 1)
         if l > 1:
+            if f"M{l - 1}" in cache:  # dropout on A_{l-1}: dA = dA_drop * M_{l-1}  (eq. 16)
+                dA_prev = dropout_backward(dA_prev, cache[f"M{l - 1}"])
             dZ = layers.relu_backward(dA_prev, cache[f"Z{l - 1}"])  # dZ_{l-1} = dA_{l-1} * 1[Z_{l-1} > 0]
     return grads
 
