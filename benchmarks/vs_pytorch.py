@@ -20,13 +20,14 @@ import numpy as np
 
 from mathnn.cli import busy_core, time_epochs, to_json
 from mathnn.mnist import load_mnist
+from mathnn.optim import SGD
 
 
 def time_torch(torch, X, y, epochs, batch_size):
     """Seconds of each of ``epochs`` epochs of the same network, loss, optimizer and batching in PyTorch."""
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(784, 10), torch.nn.ReLU(), torch.nn.Linear(10, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt = torch.optim.SGD(model.parameters(), lr=SGD.default_lr)  # as mathnn's fit (time_epochs)
     loss_fn = torch.nn.CrossEntropyLoss()
     X_rows = torch.from_numpy(np.ascontiguousarray(X.T))  # (m, 784)
     labels = torch.from_numpy(y)

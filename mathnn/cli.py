@@ -26,13 +26,23 @@ from mathnn.optim import OPTIMIZERS, cosine_schedule
 from mathnn.train import CHANCE, fit, train_mnist
 
 # The default recipe: the best median validation accuracy over seeds 0-4 that we found for the
-# 784-10-10 network in a few seconds (benchmarks/recipe.md lists the runs that chose it).
+# 784-10-10 network in a few seconds (benchmarks/recipe.md lists the runs that chose it). Its lr, 0.15, belongs to
+# the recipe (SGD, batch 32, 30 epochs, the peak of a cosine schedule), not to SGD: with --optimizer momentum or adam
+# and no --lr, the optimizer's own default is used (its default_lr, as fit does), see recipe_lr.
 DEFAULTS = dict(sizes=(784, 10, 10), num_epochs=30, batch_size=32, lr=0.15, optimizer="sgd", init="he", seed=0,
                 schedule="cosine")
 
 
+def recipe_lr(optimizer):
+    """The learning rate of ``train`` without --lr: the recipe's for the recipe's optimizer (SGD), else that
+    optimizer's default (:attr:`mathnn.optim.Adam.default_lr`, ...), which the recipe was not chosen for."""
+    return DEFAULTS["lr"] if optimizer == DEFAULTS["optimizer"] else OPTIMIZERS[optimizer].default_lr
+
+
 def train(args):
     """Train with the given recipe; print progress (or one JSON object with --json)."""
+    if args.lr is None:
+        args.lr = recipe_lr(args.optimizer)
     lr_schedule = cosine_schedule(args.lr, args.num_epochs) if args.schedule == "cosine" else None
 
     def progress(h):
@@ -93,8 +103,8 @@ def time_epochs(X, y, num_epochs, batch_size):
     """
     params = init_params((784, 10, 10), "he", np.random.default_rng(0))
     rng = np.random.default_rng(0)
-    fit(params, X, y, rng=rng, lr=0.1, num_epochs=1, batch_size=batch_size)  # warm-up
-    history = fit(params, X, y, rng=rng, lr=0.1, num_epochs=num_epochs, batch_size=batch_size)
+    fit(params, X, y, rng=rng, num_epochs=1, batch_size=batch_size)  # warm-up; SGD at its default lr (0.1)
+    history = fit(params, X, y, rng=rng, num_epochs=num_epochs, batch_size=batch_size)
     return np.diff([0.0] + history.cumulative_seconds).tolist()
 
 
@@ -243,7 +253,9 @@ def run(argv):
     p.add_argument("--sizes", type=SIZES, default=DEFAULTS["sizes"], help="layer sizes, e.g. 784,128,10")
     p.add_argument("--num-epochs", type=POSITIVE_INT, default=DEFAULTS["num_epochs"])
     p.add_argument("--batch-size", type=POSITIVE_INT, default=DEFAULTS["batch_size"])
-    p.add_argument("--lr", type=POSITIVE_FLOAT, default=DEFAULTS["lr"])
+    p.add_argument("--lr", type=POSITIVE_FLOAT, default=None,
+                   help=f"learning rate (default: {DEFAULTS['lr']} with sgd, the recipe's; else the optimizer's "
+                        f"own, e.g. adam {OPTIMIZERS['adam'].default_lr})")
     p.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=DEFAULTS["optimizer"])
     p.add_argument("--init", choices=INITS, default=DEFAULTS["init"])
     p.add_argument("--schedule", choices=("constant", "cosine"), default=DEFAULTS["schedule"])

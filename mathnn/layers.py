@@ -21,8 +21,15 @@ def linear_forward(W, A_prev, b):
 
     W (n_out, n_in), A_prev (n_in, m), b (n_out, 1)  ->  Z (n_out, m).
     cache = (W, A_prev).
+
+    W @ A_prev is computed as the transpose of A_prev^T W^T (the same numbers): MNIST's X (784, m)
+    holds each image in a contiguous column, and OpenBLAS multiplies it ~1.4x faster this way (fit's
+    first layer, a batch of 128: ~60 -> ~43 us); for a small layer it costs under a microsecond more.
+    Z is stored row by row (order="C"), as W @ A_prev + b would be: the column sums of softmax and
+    cross_entropy run several times faster on it than on the transpose's column-by-column layout.
     """
-    Z = W @ A_prev + b  # (n_out, n_in) @ (n_in, m) + (n_out, 1) -> (n_out, m)
+    WA = (A_prev.T @ W.T).T  # = W @ A_prev: ((m, n_in) @ (n_in, n_out)).T -> (n_out, m)
+    Z = np.add(WA, b, order="C")  # (n_out, m) + (n_out, 1) -> (n_out, m)
     return Z, (W, A_prev)
 
 
@@ -98,7 +105,7 @@ def cross_entropy(Z, Y, reduction="mean"):
     if reduction not in ("mean", "none"):
         raise ValueError(f"cross_entropy(): reduction must be 'mean' or 'none', got {reduction!r}")
     losses = -(Y * log_softmax(Z)).sum(axis=0)  # (m,), one loss per example
-    return float(losses.mean()) if reduction == "mean" else losses
+    return float(losses.sum()) / losses.shape[0] if reduction == "mean" else losses
 
 
 @shapes(Z="k m", Y="k m")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mathnn import data, layers
+from mathnn.regularization import dropout_backward, dropout_forward
 from mathnn.shapes import shapes
 from mathnn.validate import (
     ShapeError,
@@ -69,11 +70,15 @@ def num_layers(params):
 
 
 @shapes(params="layers", X="n0 m")
-def forward(params, X):
+def forward(params, X, keep=1.0, rng=None):
     """Forward pass. X (n0, m) -> A_D = softmax(Z_D) (n_out, m) class probabilities, and the cache.
 
     D is the depth. The cache holds every intermediate by name: A0 = X, Z1, A1, ..., Z_D,
     A_D (each (n_l, m)), and the per-layer caches ("linear1", ...) needed by :func:`backward`.
+    keep: the probability of keeping a hidden unit; with keep < 1 (training with inverted dropout, eq. 16)
+    every hidden A_l becomes A_l * M_l, the mask M_l (n_l, m) drawn from rng (a ``np.random.Generator``) by
+    :func:`mathnn.regularization.dropout_forward`, layer by layer; the cache then holds the masks as "M1", ...,
+    "M_{D-1}" and A_l after dropout. keep = 1 (the default): no dropout, rng unused.
     """
     D = num_layers(params)
     cache = {"A0": X}
@@ -83,6 +88,8 @@ def forward(params, X):
         cache[f"Z{l}"] = Z
         if l < D:
             A, _ = layers.relu_forward(Z)  # (n_l, m)
+            if keep != 1:
+                A, cache[f"M{l}"] = dropout_forward(A, keep, rng)  # A_l * M_l, M_l (n_l, m)   (eq. 16)
             cache[f"A{l}"] = A
     cache[f"A{D}"] = layers.softmax(Z)  # (n_out, m)   (eq. 3)
     return cache[f"A{D}"], cache
@@ -92,7 +99,8 @@ def forward(params, X):
 def backward(params, cache, Y):
     """Backward pass: gradients of the mean cross-entropy for one-hot Y (n_out, m).
 
-    cache: from :func:`forward`. Returns {"dW1": (n1, n0), "db1": (n1, 1), ...}, same shapes as the params.
+    cache: from :func:`forward` (with dropout, its masks M_l (n_l, m) carry the gradient back to A_l, eq. 16).
+    Returns {"dW1": (n1, n0), "db1": (n1, 1), ...}, same shapes as the params.
     """
     D = num_layers(params)
     validate_array("backward", "Y", Y, ["n_out", "m"], {"n_out": Y.shape[0], "m": cache["A0"].shape[1]})
@@ -102,6 +110,8 @@ def backward(params, cache, Y):
         dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = layers.linear_backward(dZ, cache[f"linear{l}"],
                                                                            need_dA_prev=l > 1)
         if l > 1:
+            if f"M{l - 1}" in cache:  # dropout on A_{l-1}: dA = dA_drop * M_{l-1}  (eq. 16)
+                dA_prev = dropout_backward(dA_prev, cache[f"M{l - 1}"])
             dZ = layers.relu_backward(dA_prev, cache[f"Z{l - 1}"])  # dZ_{l-1} = dA_{l-1} * 1[Z_{l-1} > 0]
     return grads
 

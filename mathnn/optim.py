@@ -15,6 +15,10 @@ from mathnn.validate import validate_number, validate_positive_int, validate_rat
 
 __all__ = ["SGD", "Momentum", "Adam", "make_optimizer", "step_schedule", "cosine_schedule"]
 
+# The course's learning rate for SGD and momentum: the default of SGD and Momentum, hence of fit, train_mnist and
+# the training panel (each optimizer owns its default, its ``default_lr``; Adam's is its own, 0.001).
+COURSE_LR = 0.1
+
 
 def _beta(value, name="beta"):
     return validate_number(name, value, lambda x: 0 <= x < 1, "in [0, 1) (e.g. 0.9)")
@@ -28,11 +32,16 @@ def _missing_grad(params, grads, who):
 
 
 class SGD:
-    """Plain gradient descent: p <- p - lr * dp  (eq. 12)."""
+    """Plain gradient descent: p <- p - lr * dp  (eq. 12).
 
-    def __init__(self, params, lr=0.1):
+    lr: the learning rate; None: the optimizer's ``default_lr`` (COURSE_LR = 0.1 for SGD and Momentum).
+    """
+
+    default_lr = COURSE_LR
+
+    def __init__(self, params, lr=None):
         validate_updatable(params, type(self).__name__ + "()")
-        self.params, self.lr = params, validate_rate(lr)
+        self.params, self.lr = params, validate_rate(self.default_lr if lr is None else lr)
 
     def step(self, grads):
         """grads {"dW1": (n1, n0), "db1": (n1, 1), ...}, each its parameter's shape; updates params in place."""
@@ -46,7 +55,7 @@ class SGD:
 class Momentum(SGD):
     """Heavy-ball momentum: v <- beta v + dp;  p <- p - lr v  (eq. 13)."""
 
-    def __init__(self, params, lr=0.1, beta=0.9):
+    def __init__(self, params, lr=None, beta=0.9):
         super().__init__(params, lr)
         self.beta = _beta(beta)
         self.velocity = {key: np.zeros_like(p) for key, p in params.items()}
@@ -68,9 +77,12 @@ class Adam(SGD):
     m <- beta1 m + (1 - beta1) dp,   v <- beta2 v + (1 - beta2) dp^2   (running means, from 0);
     m_hat = m / (1 - beta1^t),   v_hat = v / (1 - beta2^t)   (bias-corrected, t = 1, 2, ...);
     p <- p - lr * m_hat / (sqrt(v_hat) + eps).
+    lr: None means Adam's own default, 0.001 (the paper's and torch.optim.Adam's).
     """
 
-    def __init__(self, params, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    default_lr = 0.001
+
+    def __init__(self, params, lr=None, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(params, lr)
         self.beta1, self.beta2 = _beta(beta1, "beta1"), _beta(beta2, "beta2")
         self.eps = validate_number("eps", eps, lambda x: 0 < x < math.inf, "a small positive number (e.g. 1e-8)")
@@ -96,8 +108,8 @@ class Adam(SGD):
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 
 
-def make_optimizer(name, params, lr):
-    """An optimizer by name: "sgd", "momentum" or "adam"."""
+def make_optimizer(name, params, lr=None):
+    """An optimizer by name: "sgd", "momentum" or "adam", on params, with lr (None: that optimizer's default_lr)."""
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {tuple(OPTIMIZERS)}")
     return OPTIMIZERS[name](params, lr=lr)

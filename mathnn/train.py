@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from mathnn.batches import one_hot
+from mathnn import layers, network, regularization
+from mathnn.batches import check_labels, one_hot
 from mathnn.data import NUM_VAL, load_mnist_splits, num_images
 from mathnn.layers import cross_entropy
-from mathnn.network import accuracy, backward, check_sizes, forward, init_params, num_layers
-from mathnn.optim import SGD, Adam, Momentum, check_lr, make_optimizer
-from mathnn.regularization import l2_grads
+from mathnn.network import accuracy, check_sizes, forward, init_params, num_layers
+from mathnn.optim import check_lr, make_optimizer
 from mathnn.shapes import check_positive_int, check_rng, shapes
-from mathnn.step import FusedStep
 
 __all__ = ["DIVERGED_LOSS", "DivergenceWarning", "History", "evaluate", "fit", "train_mnist"]
 
@@ -82,29 +81,6 @@ def evaluate(params, X, y):
     return cross_entropy(cache[f"Z{D}"], Y), float((A.argmax(axis=0) == y).mean())
 
 
-class LiteralStep:
-    """The training step as the lessons write it: :func:`forward`, :func:`cross_entropy`, :func:`backward`.
-
-    Same interface as :class:`mathnn.step.FusedStep`: ``loss(idx)`` for the examples idx (B,) of
-    X (n0, m) with one-hot targets Y (k, m), then ``grads()``. fit uses it when the fused step
-    does not apply (an optimizer object of your own, or X and params of different dtypes).
-    weight_decay: lambda of eq. 15, added to the gradients by :func:`mathnn.regularization.l2_grads`.
-    """
-
-    def __init__(self, params, X, Y, weight_decay=0.0):
-        self.params, self.X_rows, self.Y_rows = params, X.T, Y.T  # (m, n0), (m, k): one example per row
-        self.weight_decay = weight_decay
-
-    def loss(self, idx):
-        X_batch, self.Y_batch = self.X_rows[idx].T, self.Y_rows[idx].T  # (n0, B), (k, B)
-        _, self.cache = forward(self.params, X_batch)
-        return cross_entropy(self.cache[f"Z{num_layers(self.params)}"], self.Y_batch)
-
-    def grads(self):
-        grads = backward(self.params, self.cache, self.Y_batch)
-        return l2_grads(self.params, grads, self.weight_decay) if self.weight_decay else grads
-
-
 @functools.cache
 def blas_controller():
     """One threadpoolctl controller per process (creating it inspects the loaded libraries)."""
@@ -144,8 +120,9 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
 
     rng: ``np.random.Generator`` for the shuffling (one permutation per epoch, then batches
     of batch_size in that order; the last one smaller when batch_size does not divide m).
-    optimizer: "sgd", "momentum" or "adam", made with lr (default 0.1), or an optimizer object
-    (then give lr to the object, not to fit). lr_schedule: optional ``epoch -> lr`` (epochs from 0), called
+    optimizer: "sgd", "momentum" or "adam", made with lr (None: that optimizer's default, ``default_lr``: 0.1 for
+    SGD and momentum, 0.001 for Adam), or an optimizer object of any kind with ``lr`` and ``step(grads)`` (then
+    give lr to the object, not to fit). lr_schedule: optional ``epoch -> lr`` (epochs from 0), called
     for every epoch before training starts (a schedule that refuses an epoch, or gives no learning rate, stops
     fit before any work); with it, leave out lr (or give lr_schedule(0)).
     callback(history): called after every epoch (and on divergence), e.g. a live plot.
@@ -153,10 +130,12 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     unit in inverted dropout (eq. 16; 1: no dropout), masks drawn from rng; the History's accuracies and
     validation numbers are measured without dropout (evaluation mode).
 
-    The steps are those of :func:`forward`, :func:`cross_entropy` and :func:`backward`, computed by
-    :class:`mathnn.step.FusedStep` (the same numbers, rearranged for speed). BLAS runs on one
+    Every step is the lessons' own: the batch X[:, idx] (n0, B) and its one-hot Y (k, B), :func:`forward` (with
+    dropout when keep < 1), :func:`cross_entropy` of the logits, :func:`backward`, :func:`l2_grads` (when
+    weight_decay > 0), then the optimizer's ``step``; nothing else computes them. BLAS runs on one
     thread inside fit: the matrices of a small network are too small to gain from more, and
-    extra threads make every step wait for a busy core. The shapes are checked once, here.
+    extra threads make every step wait for a busy core. The shapes are checked once, here (the functions
+    fit calls skip their checks, :func:`mathnn.shapes.shapes`).
     """
     check_rng(rng, "fit")
     if (X_val is None) != (y_val is None):
@@ -176,7 +155,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     if X_val is not None:
         check_finite("X_val", X_val)
     if isinstance(optimizer, str):
-        opt = make_optimizer(optimizer, params, lrs[0] if lrs else 0.1 if lr is None else lr)
+        opt = make_optimizer(optimizer, params, lrs[0] if lrs else lr)  # lr None: the optimizer's default
     elif lr is not None:
         raise ValueError(f"fit got both lr={lr!r} and an optimizer object (whose lr is {optimizer.lr!r}): "
                          f"set the lr on the object, e.g. Adam(params, lr={lr!r}), and leave out fit's lr")
@@ -189,15 +168,11 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     if isinstance(keep, bool) or not isinstance(keep, numbers.Real) or not 0 < keep <= 1:
         raise ValueError(f"keep is the probability of keeping a hidden unit (dropout), in (0, 1], e.g. 0.8; "
                          f"1 means no dropout; got {keep!r}")
-    Y = one_hot(y, params[f"W{num_layers(params)}"].shape[0], dtype=X.dtype)  # (k, m); refuses bad labels
+    D = num_layers(params)
+    k = params[f"W{D}"].shape[0]  # the number of classes
     if y_val is not None:
-        one_hot(y_val, Y.shape[0])  # refuses bad validation labels now, not after the first epoch
-    fused = type(opt) in (SGD, Momentum, Adam) and all(p.dtype == X.dtype for p in params.values())
-    if keep < 1 and not fused:
-        raise ValueError("dropout (keep < 1) needs one of fit's optimizers by name ('sgd', 'momentum', 'adam') "
-                         "and X and params of one dtype: convert with X.astype(params['W1'].dtype)")
-    train_step = (FusedStep(params, X, y, weight_decay, keep, rng) if fused
-                  else LiteralStep(params, X, Y, weight_decay))
+        check_labels(np.asarray(y_val), k, "fit", "y_val")  # and bad validation labels, not after the first epoch
+    Y_rows = one_hot(y, k, dtype=X.dtype).T.copy()  # (m, k): Y^T, one example's one-hot per contiguous row
     X_acc, y_acc = X[:, :TRAIN_ACC_EXAMPLES], y[:TRAIN_ACC_EXAMPLES]  # (n0, <= 5000): train_acc's fixed subset
     history = History(steps_per_epoch=math.ceil(X.shape[1] / batch_size))
     train_seconds = 0.0
@@ -209,7 +184,10 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
             losses = []
             perm = rng.permutation(X.shape[1])
             for step, first in enumerate(range(0, len(perm), batch_size)):
-                loss = train_step.loss(perm[first:first + batch_size])
+                idx = perm[first:first + batch_size]  # (B,): this step's examples
+                X_batch, Y_batch = X[:, idx], Y_rows[idx].T  # (n0, B), (k, B): columns idx of X and Y
+                _, cache = network.forward(params, X_batch, keep, rng)  # dropout masks (keep < 1) drawn from rng
+                loss = layers.cross_entropy(cache[f"Z{D}"], Y_batch)  # eq. 5, from the logits Z_D (k, B)
                 losses.append(loss)  # after a divergence step_loss ends with the loss that blew up
                 if not math.isfinite(loss) or loss > DIVERGED_LOSS:
                     history.diverged = (
@@ -218,7 +196,10 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
                         f"(or check the initialization)."
                     )
                     break
-                opt.step(train_step.grads())
+                grads = network.backward(params, cache, Y_batch)  # eq. 5'-9 (and 16 through the masks)
+                if weight_decay:
+                    grads = regularization.l2_grads(params, grads, weight_decay)  # dW_l + lambda W_l  (eq. 15)
+                opt.step(grads)  # eq. 12-14
             train_seconds += time.perf_counter() - start
             history.step_loss += losses
             if history.diverged:
@@ -248,9 +229,10 @@ def train_mnist(lr=None, init="he", num_epochs=3, batch_size=128, seed=0, *, siz
     (:func:`mathnn.data.load_mnist_splits`); the test set is not touched: measure it once, at
     the end, with ``accuracy(params, X_test, y_test)``.
 
-    lr: learning rate (None: 0.1, or lr_schedule(0)); init: one of ``mathnn.INITS``; num_epochs: passes over
-    the training set; batch_size: examples per step; seed: seeds ``np.random.default_rng``, which draws the
-    initial weights and then shuffles the batches, so equal arguments give equal results.
+    lr: learning rate (None: the optimizer's default, or lr_schedule(0)); init: one of ``mathnn.INITS``;
+    num_epochs: passes over the training set; batch_size: examples per step; seed: seeds
+    ``np.random.default_rng``, which draws the initial weights and then shuffles the batches, so equal
+    arguments give equal results.
     sizes: the layer sizes, (784, 10, 10) the course's network, (784, 128, 10) a wider one.
     optimizer: "sgd", "momentum" or "adam". train_size: train on the first ``train_size``
     training images only (None: all 55,000). callback(history), lr_schedule(epoch), weight_decay and

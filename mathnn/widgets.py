@@ -164,8 +164,8 @@ class TrainingPanel:
     - ``fig``, ``ax_loss``, ``ax_acc``: the matplotlib Figure (outside pyplot) and its two Axes.
     """
 
-    def __init__(self, lr=0.1, init="he", num_epochs=3, batch_size=128, seed=0, optimizer="sgd", hidden=10,
-                 train_size=None, max_runs=5, title="training on MNIST"):
+    def __init__(self, lr=OPTIMIZERS["sgd"].default_lr, init="he", num_epochs=3, batch_size=128, seed=0,
+                 optimizer="sgd", hidden=10, train_size=None, max_runs=5, title="training on MNIST"):
         from matplotlib.figure import Figure
 
         _in_range("lr", lr, 10.0**LR_EXPONENTS[0], 10.0**LR_EXPONENTS[1])

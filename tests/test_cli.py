@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import mathnn as mn
 from mathnn import cli, data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -247,3 +248,14 @@ def test_data_prepare_is_documented_in_the_help(capsys):
     out = capsys.readouterr().out
     assert "usage: python -m mathnn data prepare [-h] [--no-download] DIR" in out
     assert "chmod -R a-w DIR" in out and "MATHNN_DATA=DIR" in out
+
+
+@pytest.mark.parametrize(("optimizer", "lr"), [("sgd", cli.DEFAULTS["lr"]), ("momentum", mn.Momentum.default_lr),
+                                               ("adam", mn.Adam.default_lr)])
+def test_train_without_lr_uses_the_recipes_lr_for_sgd_and_the_optimizers_own_otherwise(capsys, optimizer, lr):
+    """0.15 is the recipe's (benchmarks/recipe.md: SGD, batch 32, cosine); Adam at 0.15 would be 150x its default."""
+    mnist_env()
+    code = cli.main(["train", "--num-epochs", "1", "--batch-size", "256", "--optimizer", optimizer, "--json"])
+    out = strict_json(capsys.readouterr().out)
+    assert code == 0 and out["recipe"]["lr"] == lr == cli.recipe_lr(optimizer)
+    assert cli.recipe_lr("adam") == 0.001 and cli.recipe_lr("sgd") == 0.15

@@ -309,3 +309,59 @@ def test_softmax_backward_after_the_log_loss_gradient_equals_cross_entropy_backw
     _, ce_cache = mn.cross_entropy_forward(Z, Y)
     np.testing.assert_allclose(mn.softmax_backward(dA, cache), mn.cross_entropy_backward(1.0, ce_cache),
                                rtol=1e-10, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# forward/backward with dropout (eq. 16): the masks live in the cache
+# ---------------------------------------------------------------------------------------------
+
+
+def test_forward_with_dropout_keeps_its_masks_and_backward_uses_them():
+    """With the masks fixed (the same rng seed on every call), backward's gradients are the finite
+    differences of the loss of the dropped-out network."""
+    rng = np.random.default_rng(3)
+    params = {"W1": away_from_zero(rng, (6, 5)), "b1": away_from_zero(rng, (6, 1)),
+              "W2": away_from_zero(rng, (4, 6)), "b2": away_from_zero(rng, (4, 1)),
+              "W3": away_from_zero(rng, (3, 4)), "b3": away_from_zero(rng, (3, 1))}
+    X, Y = rng.standard_normal((5, 7)), mn.one_hot(rng.integers(0, 3, 7), 3, dtype=np.float64)
+
+    def loss():  # the same masks at every call: a fresh rng of one seed
+        _, cache = mn.forward(params, X, keep=0.6, rng=np.random.default_rng(11))
+        return mn.cross_entropy(cache["Z3"], Y)
+
+    _, cache = mn.forward(params, X, keep=0.6, rng=np.random.default_rng(11))
+    assert set(cache) >= {"M1", "M2"} and "M3" not in cache  # hidden layers only
+    for l, n in ((1, 6), (2, 4)):
+        M = cache[f"M{l}"]
+        assert M.shape == (n, 7) and set(np.unique(M)) <= {0.0, 1 / 0.6}
+        np.testing.assert_array_equal(cache[f"A{l}"], np.maximum(cache[f"Z{l}"], 0) * M)
+    assert 0 < np.count_nonzero(cache["M1"]) < cache["M1"].size  # some dropped, some kept
+    grads = mn.backward(params, cache, Y)
+    for key in params:
+        assert check(grads[f"d{key}"], loss, params[key]) < TOL, key
+    no_dropout = mn.backward(params, mn.forward(params, X)[1], Y)
+    assert not np.allclose(no_dropout["dW1"], grads["dW1"])  # the masks made a difference
+
+
+def test_forward_without_dropout_is_unchanged_and_refuses_a_bad_keep():
+    rng = np.random.default_rng(0)
+    params = mn.init_params((5, 4, 3), "he", rng, dtype=np.float64)
+    X = rng.standard_normal((5, 6))
+    A, cache = mn.forward(params, X)
+    A_keep1, cache_keep1 = mn.forward(params, X, keep=1.0, rng=None)
+    np.testing.assert_array_equal(A, A_keep1)
+    assert "M1" not in cache and "M1" not in cache_keep1
+    with pytest.raises(ValueError, match="keep is the probability of keeping a unit"):
+        mn.forward(params, X, keep=1.5, rng=rng)
+    with pytest.raises(ValueError, match="rng"):
+        mn.forward(params, X, keep=0.5)  # dropout needs an explicit rng
+
+
+def test_linear_forward_equals_the_plain_product_for_column_major_inputs():
+    """linear_forward computes W @ A_prev as (A_prev^T W^T)^T (faster for MNIST's column-major X)."""
+    rng = np.random.default_rng(0)
+    W, b = rng.standard_normal((10, 784)), rng.standard_normal((10, 1))
+    for A_prev in (rng.standard_normal((784, 33)), np.asfortranarray(rng.standard_normal((784, 33)))):
+        Z, cache = mn.linear_forward(W, A_prev, b)
+        np.testing.assert_allclose(Z, W @ A_prev + b, rtol=1e-12, atol=1e-12)
+        assert Z.shape == (10, 33) and cache[0] is W and cache[1] is A_prev

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 import mathnn as mn
 
@@ -149,62 +150,111 @@ def test_overfits_a_64_example_batch(mnist, optimizer, lr):
     assert h.train_loss[-1] < 0.05
 
 
-# --- the fused step (mathnn/step.py) gives the training of forward/backward/SGD -----------------------------------
+# --- fit is forward, cross_entropy, backward and the optimizer's step, nothing else ---------------------------------
 
 
 def literal_fit(params, X, y, rng, optimizer, lr, num_epochs, batch_size):
-    """Training written as the lessons write it: minibatches, forward, cross_entropy, backward, an optimizer step."""
-    opt = mn.make_optimizer(optimizer, params, lr)
+    """Training written as the lessons write it: minibatches, forward, cross_entropy, backward, an optimizer step.
+
+    On one BLAS thread, as fit (another thread count may split a product's sums differently)."""
+    opt = mn.make_optimizer(optimizer, params, lr) if isinstance(optimizer, str) else optimizer
     Y = mn.one_hot(y).astype(X.dtype)
     losses = []
-    for _ in range(num_epochs):
-        for X_batch, Y_batch in mn.minibatches(X, Y, batch_size, rng):
-            _, cache = mn.forward(params, X_batch)
-            losses.append(mn.cross_entropy(cache[f"Z{len(params) // 2}"], Y_batch))  # Z_D: the logits
-            opt.step(mn.backward(params, cache, Y_batch))
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(num_epochs):
+            for X_batch, Y_batch in mn.minibatches(X, Y, batch_size, rng):
+                _, cache = mn.forward(params, X_batch)
+                losses.append(mn.cross_entropy(cache[f"Z{len(params) // 2}"], Y_batch))  # Z_D: the logits
+                opt.step(mn.backward(params, cache, Y_batch))
     return losses
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("sizes", [(784, 10, 10), (784, 16, 12, 10)])
-def test_fused_step_gives_the_loss_and_gradients_of_forward_and_backward(small, dtype, sizes):
-    from mathnn.step import FusedStep
-
-    X, y = small[0].astype(dtype), small[1]
-    params = mn.init_params(sizes, "he", np.random.default_rng(0), dtype=dtype)
-    step = FusedStep(params, X, y)
-    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-6)
-    for idx in (np.arange(128), np.random.default_rng(1).permutation(X.shape[1])[:37]):  # a full and a short batch
-        loss, grads = step.loss(idx), step.grads()
-        literal_loss, literal_grads = mn.loss_and_grads(params, X[:, idx], mn.one_hot(y[idx]).astype(dtype))
-        assert loss == pytest.approx(literal_loss, rel=tol["rtol"])
-        assert set(grads) == set(literal_grads)
-        for key in literal_grads:
-            assert grads[key].shape == literal_grads[key].shape and grads[key].dtype == dtype, key
-            np.testing.assert_allclose(grads[key], literal_grads[key], **tol, err_msg=key)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(("optimizer", "lr", "sizes"), [("sgd", 0.1, (784, 10, 10)), ("momentum", 0.05, (784, 10, 10)),
                                                         ("adam", 0.01, (784, 10, 10)), ("sgd", 0.1, (784, 16, 12, 10))])
 def test_fit_trains_as_forward_backward_and_the_optimizer(small, dtype, optimizer, lr, sizes):
-    """Two epochs (22 steps, the last batch of each short): same step losses and final weights."""
+    """Two epochs (22 steps, the last batch of each short): the same step losses and final weights, bit for bit."""
     X, y = small[0].astype(dtype), small[1]
     fitted = mn.init_params(sizes, "he", np.random.default_rng(0), dtype=dtype)
     literal = {key: p.copy() for key, p in fitted.items()}
     h = mn.fit(fitted, X, y, rng=np.random.default_rng(5), optimizer=optimizer, lr=lr, num_epochs=2, batch_size=100)
     losses = literal_fit(literal, X, y, np.random.default_rng(5), optimizer, lr, num_epochs=2, batch_size=100)
-    tol = dict(rtol=1e-9, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-3, atol=1e-5)
-    np.testing.assert_allclose(h.step_loss, losses, **tol)
+    assert h.step_loss == losses
     for key in literal:
         assert fitted[key].dtype == dtype
-        np.testing.assert_allclose(fitted[key], literal[key], **tol, err_msg=key)
+        np.testing.assert_array_equal(fitted[key], literal[key], err_msg=key)
     assert not np.allclose(fitted["W2"], mn.init_params(sizes, "he", np.random.default_rng(0))["W2"])  # it trained
 
 
+def doubled(func, key):
+    """func with the gradient ``key`` of its result doubled: a planted bug."""
+    def wrong(*args, **kwargs):
+        result = func(*args, **kwargs)
+        return {**result, key: 2 * result[key]}
+    return wrong
+
+
+def train_small(small, **kwargs):
+    """Params and History of one epoch of fit on the small set, seed 0."""
+    X, y, _, _ = small
+    params = fresh()
+    return params, mn.fit(params, X, y, rng=np.random.default_rng(0), num_epochs=1, batch_size=100, **kwargs)
+
+
+def same_params(a, b):
+    return all(np.array_equal(a[key], b[key]) for key in a)
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(optimizer="adam"), dict(weight_decay=0.01, keep=0.8)])
+def test_a_gradient_bug_planted_in_backward_changes_what_fit_learns(small, monkeypatch, kwargs):
+    """fit calls mathnn.network.backward (mn.backward) and its layers: a bug there is a bug in fit."""
+    reference, _ = train_small(small, **kwargs)
+    assert same_params(reference, train_small(small, **kwargs)[0])  # the run is reproducible: the comparison means it
+    with monkeypatch.context() as patch:
+        patch.setattr(mn.network, "backward", doubled(mn.network.backward, "dW1"))
+        wrong, _ = train_small(small, **kwargs)
+    assert not same_params(reference, wrong)
+    with monkeypatch.context() as patch:  # one level down: the layer function backward calls
+        linear_backward = mn.layers.linear_backward
+
+        def wrong_linear_backward(dZ, cache, need_dA_prev=True):
+            dA_prev, dW, db = linear_backward(dZ, cache, need_dA_prev)
+            return dA_prev, dW, 2 * db
+        patch.setattr(mn.layers, "linear_backward", wrong_linear_backward)
+        wrong, _ = train_small(small, **kwargs)
+    assert not same_params(reference, wrong)
+    assert same_params(reference, train_small(small, **kwargs)[0])  # and unpatched, fit is right again
+
+
+@pytest.mark.filterwarnings("ignore::mathnn.DivergenceWarning")  # SGD going uphill diverges
+def test_a_bug_planted_in_the_loss_the_forward_pass_or_the_optimizer_changes_fit(small, monkeypatch):
+    reference, history = train_small(small)
+    with monkeypatch.context() as patch:  # the loss fit reports is cross_entropy's
+        patch.setattr(mn.layers, "cross_entropy", lambda Z, Y, reduction="mean": 7.0)
+        params, wrong = train_small(small)
+    assert wrong.step_loss == [7.0] * len(history.step_loss) and same_params(reference, params)  # only reported
+    with monkeypatch.context() as patch:  # the gradient of the loss (eq. 5') is cross_entropy_backward's
+        patch.setattr(mn.layers, "cross_entropy_backward", lambda dloss, cache: (cache[0] - cache[1]) * dloss)
+        params, _ = train_small(small)
+    assert not same_params(reference, params)
+    with monkeypatch.context() as patch:  # the forward pass: relu
+        patch.setattr(mn.layers, "relu_forward", lambda Z: (np.abs(Z), Z))
+        params, wrong = train_small(small)
+    assert not same_params(reference, params) and wrong.step_loss != history.step_loss
+    with monkeypatch.context() as patch:  # the optimizer: SGD's step (eq. 12) going uphill
+        step = mn.SGD.step
+        patch.setattr(mn.SGD, "step", lambda self, grads: step(self, {k: -g for k, g in grads.items()}))
+        params, _ = train_small(small)
+    assert not same_params(reference, params)
+    with monkeypatch.context() as patch:  # weight decay: l2_grads
+        patch.setattr(mn.regularization, "l2_grads", lambda params, grads, lam: grads)
+        params, _ = train_small(small, weight_decay=0.1)
+    assert same_params(params, reference)  # the decay was l2_grads' doing
+    assert not same_params(train_small(small, weight_decay=0.1)[0], reference)
+
+
 def test_an_optimizer_of_your_own_gets_fresh_gradients(small):
-    """The fused step reuses its gradient arrays; an optimizer fit does not know may keep them, so it gets
-    the literal step's fresh arrays, and the same training."""
+    """An optimizer object of your own may keep the gradients it gets: each step's are new arrays."""
     X, y, _, _ = small
 
     class KeepsGradients(mn.SGD):
@@ -218,17 +268,16 @@ def test_an_optimizer_of_your_own_gets_fresh_gradients(small):
     mn.fit(reference, X, y, rng=np.random.default_rng(0), optimizer="sgd", lr=0.1, num_epochs=1, batch_size=100)
     assert len(opt.seen) == 11 and opt.seen[0]["dW1"] is not opt.seen[1]["dW1"]
     assert not np.array_equal(opt.seen[0]["dW1"], opt.seen[1]["dW1"])
-    for key in params:
-        np.testing.assert_allclose(params[key], reference[key], rtol=1e-4, atol=1e-6)
+    assert same_params(params, reference)
 
 
-def test_X_and_params_of_different_dtypes_train_as_the_literal_step(small):
-    """float64 X with float32 params: not the fused step's case; fit still trains as forward/backward/SGD."""
+def test_X_and_params_of_different_dtypes_train_as_written_out(small):
+    """float64 X with float32 params: fit trains as forward/backward/SGD, the params stay float32."""
     X, y = small[0].astype(np.float64), small[1]
     fitted, literal = fresh(), fresh()
     h = mn.fit(fitted, X, y, rng=np.random.default_rng(0), lr=0.1, num_epochs=1, batch_size=100)
     losses = literal_fit(literal, X, y, np.random.default_rng(0), "sgd", 0.1, num_epochs=1, batch_size=100)
-    np.testing.assert_allclose(h.step_loss, losses, rtol=1e-12)
+    assert h.step_loss == losses
     for key in literal:
         assert fitted[key].dtype == np.float32
         np.testing.assert_array_equal(fitted[key], literal[key])
@@ -236,7 +285,7 @@ def test_X_and_params_of_different_dtypes_train_as_the_literal_step(small):
 
 def test_fit_trains_on_one_blas_thread_and_restores_the_setting(small):
     """A 784-10-10's small products gain nothing from BLAS threads and lose a lot when a core is busy."""
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_info
 
     X, y, _, _ = small
     seen = []
@@ -464,19 +513,26 @@ def test_weight_decay_shrinks_the_weights_and_dropout_changes_the_training(small
     assert runs["dropout"][1].train_loss[-1] > runs["plain"][1].train_loss[-1]  # a dropped-out network fits less
 
 
-def test_weight_decay_on_the_literal_step_trains_as_the_fused_step(small):
-    """An optimizer object of fit's own kind but a subclass goes through LiteralStep, l2_grads included."""
+def test_weight_decay_and_dropout_with_an_optimizer_of_your_own(small):
+    """Any object with lr and step(grads) trains as fit's own optimizer, weight decay and dropout included."""
     X, y, _, _ = small
 
-    class MySGD(mn.SGD):
-        pass
+    class PlainGradientDescent:  # not a subclass of mn.SGD
+        def __init__(self, params, lr):
+            self.params, self.lr = params, lr
 
-    literal, fused = fresh(), fresh()
-    mn.fit(literal, X, y, rng=np.random.default_rng(0), optimizer=MySGD(literal, lr=0.1), num_epochs=1,
-           batch_size=100, weight_decay=0.02)
-    mn.fit(fused, X, y, rng=np.random.default_rng(0), lr=0.1, num_epochs=1, batch_size=100, weight_decay=0.02)
-    for key in fused:
-        np.testing.assert_allclose(literal[key], fused[key], rtol=1e-4, atol=1e-6)
+        def step(self, grads):
+            for key, p in self.params.items():
+                p -= self.lr * grads["d" + key]
+
+    for kwargs in (dict(weight_decay=0.02), dict(keep=0.6), dict(weight_decay=0.01, keep=0.8)):
+        mine, named = fresh(), fresh()
+        h = mn.fit(mine, X, y, rng=np.random.default_rng(0), optimizer=PlainGradientDescent(mine, lr=0.1),
+                   num_epochs=2, batch_size=100, **kwargs)
+        h_named = mn.fit(named, X, y, rng=np.random.default_rng(0), lr=0.1, num_epochs=2, batch_size=100, **kwargs)
+        assert h.step_loss == h_named.step_loss, kwargs
+        assert same_params(mine, named), kwargs
+        assert not same_params(mine, train_small(small)[0])  # and the regularization did something
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -495,14 +551,6 @@ def test_bad_regularization_arguments_are_refused(small, kwargs, message):
         np.testing.assert_array_equal(params[key], p)
 
 
-def test_dropout_with_an_optimizer_of_your_own_is_refused_with_what_to_do(small):
-    X, y, _, _ = small
-    params = fresh()
-    with pytest.raises(ValueError, match=r"dropout \(keep < 1\) needs one of fit's optimizers by name"):
-        mn.fit(params, X, y, rng=np.random.default_rng(0), optimizer=type("MySGD", (mn.SGD,), {})(params, lr=0.1),
-               keep=0.5)
-
-
 def test_train_mnist_passes_weight_decay_and_keep_on(mnist):
     kwargs = dict(lr=0.1, num_epochs=1, train_size=1000, sizes=(784, 32, 10))
     plain, _ = mn.train_mnist(**kwargs)
@@ -510,3 +558,39 @@ def test_train_mnist_passes_weight_decay_and_keep_on(mnist):
     dropped, _ = mn.train_mnist(**kwargs, keep=0.5)
     assert np.linalg.norm(decayed["W1"]) < np.linalg.norm(plain["W1"])
     assert not np.array_equal(dropped["W1"], plain["W1"])
+
+
+# --- one owner per default: each optimizer its learning rate --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("optimizer", "default"), [("sgd", 0.1), ("momentum", 0.1), ("adam", 0.001)])
+def test_fit_without_lr_uses_the_optimizers_own_default(small, optimizer, default):
+    """fit(optimizer="adam") used to run Adam at 0.1, a hundred times Adam's default."""
+    X, y, _, _ = small
+    cls = mn.optim.OPTIMIZERS[optimizer]
+    assert cls.default_lr == default and cls(fresh()).lr == default
+    assert mn.make_optimizer(optimizer, fresh()).lr == default
+    by_name, by_object = fresh(), fresh()
+    h = mn.fit(by_name, X, y, rng=np.random.default_rng(0), optimizer=optimizer, num_epochs=1, batch_size=100)
+    mn.fit(by_object, X, y, rng=np.random.default_rng(0), optimizer=cls(by_object, lr=default), num_epochs=1,
+           batch_size=100)
+    assert h.lr == [default]
+    assert same_params(by_name, by_object)
+
+
+def test_the_course_default_is_sgds_and_the_panels(monkeypatch):
+    import inspect
+
+    from mathnn.widgets import TrainingPanel
+
+    assert mn.optim.COURSE_LR == mn.SGD.default_lr == mn.Momentum.default_lr == 0.1
+    assert inspect.signature(TrainingPanel).parameters["lr"].default == mn.SGD.default_lr
+    assert inspect.signature(TrainingPanel).parameters["optimizer"].default == "sgd"
+    monkeypatch.setattr(mn.SGD, "default_lr", 0.05)  # changed in one place, fit follows
+    X, y = np.zeros((784, 10), np.float32), np.arange(10)
+    assert mn.fit(fresh(), X, y, rng=np.random.default_rng(0), num_epochs=1).lr == [0.05]
+
+
+def test_train_mnist_without_lr_uses_the_optimizers_default(mnist):
+    _, history = mn.train_mnist(optimizer="adam", num_epochs=1, train_size=500)
+    assert history.lr == [mn.Adam.default_lr]
