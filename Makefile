@@ -84,7 +84,7 @@ NBVAL := -c /dev/null --rootdir=. -p no:cacheprovider --nbval-lax --nbval-curren
 COMPAT_ENV := PYDEVD_DISABLE_FILE_VALIDATION=1
 
 # run in notebooks/, the kernels' working folder for the complete lessons: their mathnn is the installed wheel's
-FROM_WHEEL := import mathnn.data as d; assert not d.SOURCE_CHECKOUT, f'mathnn comes from {d.CHECKOUT}, not the wheel'
+FROM_WHEEL := import mathnn.locations as d; assert not d.SOURCE_CHECKOUT, f'mathnn comes from {d.CHECKOUT}, not the wheel'
 
 compat: compat-wheel compat-minimums
 

@@ -15,7 +15,9 @@ import types
 from mathnn import check  # the learner's checkers: check.relu(relu), check.progress(), ...
 
 # the data (lesson 00): MNIST from its IDX files, and the fixed 55,000 / 5,000 train/validation split
-from mathnn.data import SPLIT_SEED, find_or_download, load_mnist, load_mnist_splits, read_idx_gz, split_train_val
+from mathnn.data import load_mnist_splits
+from mathnn.mnist import find_or_download, load_mnist, read_idx_gz
+from mathnn.splits import SPLIT_SEED, split_train_val
 
 # targets and mini-batches (lessons 00, 04)
 from mathnn.batches import minibatches, one_hot
@@ -45,8 +47,10 @@ from mathnn.network import (
     loss_and_grads,
     predict,
     save_params,
-    trained_path,
 )
+
+# where the course keeps a trained network (lessons 04, 08)
+from mathnn.locations import trained_path
 
 # gradients compared with centred differences (lessons 02, 03, 07)
 from mathnn.gradcheck import compare_gradients, numerical_gradient, print_grad_table, rel_error

@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from mathnn.course import add_lab_command
-from mathnn.data import MNISTError, load_mnist, load_mnist_splits, prepare_shared_folder
+from mathnn.data import load_mnist_splits
+from mathnn.mnist import MNISTError, load_mnist
 from mathnn.network import INITS, accuracy, init_params
 from mathnn.optim import OPTIMIZERS, cosine_schedule
+from mathnn.shared import prepare_shared_folder
 from mathnn.train import CHANCE, fit, train_mnist
 
 # The default recipe: the best median validation accuracy over seeds 0-4 that we found for the

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mathnn import data, layers
+from mathnn import layers
 from mathnn.regularization import dropout_backward, dropout_forward
 from mathnn.shapes import shapes
 from mathnn.validate import (
@@ -30,7 +30,7 @@ from mathnn.validate import (
 )
 
 __all__ = ["INITS", "init_params", "forward", "backward", "loss", "loss_and_grads", "predict", "accuracy",
-           "confusion_matrix", "num_layers", "save_params", "load_params", "trained_path"]
+           "confusion_matrix", "num_layers", "save_params", "load_params"]
 
 AGAIN = "Delete it and save the parameters again with mn.save_params(path, params)."  # load_params' advice
 INITS = ("zeros", "normal", "small", "lecun", "glorot", "he")  # the init argument of init_params (eq. 11)

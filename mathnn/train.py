@@ -22,11 +22,13 @@ from threadpoolctl import ThreadpoolController
 
 from mathnn import layers, network, regularization
 from mathnn.batches import check_labels, one_hot
-from mathnn.data import NUM_VAL, load_mnist_splits, num_images
+from mathnn.data import load_mnist_splits
 from mathnn.layers import cross_entropy
 from mathnn.network import accuracy, check_sizes, forward, init_params, num_layers
 from mathnn.optim import check_lr, make_optimizer
+from mathnn.mnist import num_images
 from mathnn.shapes import check_positive_int, check_rng, shapes
+from mathnn.splits import NUM_VAL
 
 __all__ = ["DIVERGED_LOSS", "DivergenceWarning", "History", "evaluate", "fit", "train_mnist"]
 

@@ -4,14 +4,15 @@ import os
 
 import pytest
 
-from mathnn import data as mnist_data
+from mathnn import locations
+from mathnn import mnist as mnist_files
 
 
 def _mnist_available():
     """True when $MATHNN_DATA is set or the default folder (data/, or the user cache) holds the four files."""
     if os.environ.get("MATHNN_DATA"):
         return True
-    return all((mnist_data.default_dir() / name).is_file() for name in mnist_data.SHA256)
+    return all((locations.default_data_dir() / name).is_file() for name in mnist_files.SHA256)
 
 
 @pytest.fixture(scope="session")
@@ -19,10 +20,10 @@ def mnist():
     """{"train": (X, y), "test": (X, y)} from mathnn.load_mnist; skips only when no copy is reachable."""
     if not _mnist_available():
         pytest.skip(
-            f"MNIST not available: MATHNN_DATA is unset and {mnist_data.default_dir()} lacks the four .gz files "
+            f"MNIST not available: MATHNN_DATA is unset and {locations.default_data_dir()} lacks the four .gz files "
             f"(set MATHNN_DATA=/path/to/mnist, e.g. ../shared/mnist)"
         )
-    return {split: mnist_data.load_mnist(split, download=False) for split in ("train", "test")}
+    return {split: mnist_files.load_mnist(split, download=False) for split in ("train", "test")}
 
 
 @pytest.fixture(autouse=True)

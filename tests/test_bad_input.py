@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 import mathnn as mn
-from mathnn import cli, data
+from mathnn import cli, locations
+from mathnn import mnist as mnist_files
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -253,9 +254,9 @@ def test_a_closed_pipe_ends_quietly(mnist):
 
 @pytest.fixture
 def offline(monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "REPO_DATA", tmp_path / "none")
-    monkeypatch.setattr(data, "default_dir", lambda: tmp_path / "none")
-    monkeypatch.setattr(data, "MIRRORS", ["http://127.0.0.1:9/"])  # nothing answers there
+    monkeypatch.setattr(locations, "REPO_DATA", tmp_path / "none")
+    monkeypatch.setattr(locations, "default_data_dir", lambda: tmp_path / "none")
+    monkeypatch.setattr(mnist_files, "MIRRORS", ["http://127.0.0.1:9/"])  # nothing answers there
     return tmp_path
 
 
@@ -263,17 +264,17 @@ def test_mathnn_data_that_is_a_file_or_a_dead_link_is_named(offline, monkeypatch
     (offline / "a-file").write_text("x")
     (offline / "loop").symlink_to(offline / "loop")
     monkeypatch.setenv("MATHNN_DATA", str(offline / "a-file"))
-    with pytest.raises(data.MNISTError, match="is a file, not a folder: set MATHNN_DATA to the folder"):
+    with pytest.raises(mnist_files.MNISTError, match="is a file, not a folder: set MATHNN_DATA to the folder"):
         mn.load_mnist("test")
     monkeypatch.setenv("MATHNN_DATA", str(offline / "loop"))
-    with pytest.raises(data.MNISTError, match="is a symbolic link that leads nowhere"):
+    with pytest.raises(mnist_files.MNISTError, match="is a symbolic link that leads nowhere"):
         mn.load_mnist("test")
 
 
 def test_no_network_is_said_in_words(offline, monkeypatch):
     (offline / "empty").mkdir()
     monkeypatch.setenv("MATHNN_DATA", str(offline / "empty"))
-    with pytest.raises(data.MNISTError) as info:
+    with pytest.raises(mnist_files.MNISTError) as info:
         mn.load_mnist("test")
     assert "cannot connect" in str(info.value) and "without a network, copy the four MNIST .gz files" in str(info.value)
     assert "<urlopen error" not in str(info.value)
@@ -281,7 +282,7 @@ def test_no_network_is_said_in_words(offline, monkeypatch):
 
 def test_a_full_disk_is_not_told_to_make_the_folder_writable(tmp_path):
     error = OSError(errno.ENOSPC, "No space left on device")
-    assert "is full: free some space" in data.cannot_write(tmp_path, error)
+    assert "is full: free some space" in mnist_files.cannot_write(tmp_path, error)
 
 
 def test_a_dead_writers_part_file_goes_at_once(tmp_path):
@@ -291,7 +292,7 @@ def test_a_dead_writers_part_file_goes_at_once(tmp_path):
     mine = tmp_path / f".t10k-labels-idx1-ubyte.gz.{os.getpid()}-0badf00d.part"
     dead.write_bytes(b"half")
     mine.write_bytes(b"under way")
-    data.remove_stale_parts(tmp_path, "t10k-labels-idx1-ubyte.gz")
+    mnist_files.remove_stale_parts(tmp_path, "t10k-labels-idx1-ubyte.gz")
     assert not dead.exists() and mine.exists()
 
 

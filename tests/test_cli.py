@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import mathnn as mn
-from mathnn import cli, data
+from mathnn import cli, locations, shared
+from mathnn import mnist as mnist_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def mnist_env():
     """Environment for a subprocess that needs MNIST; skip when no copy is reachable."""
     env = dict(os.environ)
-    if not env.get("MATHNN_DATA") and not all((data.REPO_DATA / f).is_file() for f in data.SHA256):
+    if not env.get("MATHNN_DATA") and not all((locations.REPO_DATA / f).is_file() for f in mnist_files.SHA256):
         pytest.skip("MNIST not available: set MATHNN_DATA (e.g. ../shared/mnist)")
     return env
 
@@ -159,12 +160,12 @@ def test_missing_data_exits_with_code_2_and_says_what_to_do(tmp_path):
     wrapper = textwrap.dedent(f"""
         import socket, sys
         from pathlib import Path
-        import mathnn.data
+        import mathnn.locations, mathnn.mnist
         with socket.socket() as s:  # a port nothing listens on
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        mathnn.data.REPO_DATA = Path({str(repo)!r})
-        mathnn.data.MIRRORS = [f"http://127.0.0.1:{{port}}/"]
+        mathnn.locations.REPO_DATA = Path({str(repo)!r})
+        mathnn.mnist.MIRRORS = [f"http://127.0.0.1:{{port}}/"]
         from mathnn.cli import main
         sys.exit(main(["train", "--json"]))
     """)
@@ -188,10 +189,10 @@ def test_unknown_option_is_a_usage_error(capsys):
 
 def real_gz_folder(tmp_path):
     """A folder holding links to the four real MNIST .gz files (from $MATHNN_DATA)."""
-    source = Path(mnist_env().get("MATHNN_DATA") or data.REPO_DATA)
+    source = Path(mnist_env().get("MATHNN_DATA") or locations.REPO_DATA)
     folder = tmp_path / "class_mnist"
     folder.mkdir()
-    for name in data.SHA256:
+    for name in mnist_files.SHA256:
         (folder / name).symlink_to(source / name)
     return folder
 
@@ -201,7 +202,7 @@ def test_data_prepare_then_learners_load_from_the_read_only_folder(tmp_path):
     folder = real_gz_folder(tmp_path)
     result = run(["-m", "mathnn", "data", "prepare", str(folder), "--no-download"], dict(os.environ), timeout=120)
     assert result.returncode == 0, result.stderr
-    for name in [data.shared_name("train"), data.shared_name("test")]:
+    for name in [shared.shared_name("train"), shared.shared_name("test")]:
         assert f"ok  {folder / name}  (" in result.stdout and f"ok  {folder / name}.json  (" in result.stdout
     assert f"make it read-only (chmod -R a-w {folder})" in result.stdout
     folder.chmod(0o555)
@@ -213,7 +214,7 @@ def test_data_prepare_then_learners_load_from_the_read_only_folder(tmp_path):
     finally:
         folder.chmod(0o755)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [str(folder / data.shared_name("train")), str(folder / data.shared_name("test"))]
+    assert result.stdout.split() == [str(folder / shared.shared_name(split)) for split in ("train", "test")]
     assert not (tmp_path / "cache").exists()
 
 
@@ -235,7 +236,7 @@ def test_data_prepare_errors_exit_2_and_say_what_to_do(tmp_path, capsys):
     folder.mkdir()
     assert cli.main(["data", "prepare", str(folder), "--no-download"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {folder / data.FILES['train'][0]} is missing: copy the four MNIST .gz files")
+    assert err.startswith(f"error: {folder / mnist_files.FILES['train'][0]} is missing: copy the four MNIST .gz files")
     assert list(folder.iterdir()) == []
 
 

@@ -8,6 +8,7 @@ import pytest
 
 import mathnn as mn
 import mathnn.gradcheck
+from mathnn import locations
 
 TOL = 1e-7  # relative error of a correct gradient in float64 (eq. 10)
 
@@ -423,12 +424,12 @@ def test_trained_path_is_a_place_of_its_own(tmp_path, monkeypatch):
     """Lesson 04 saves its network at trained_path(), lesson 08 loads it: not inside the MNIST cache."""
     path = mn.trained_path("784-10-10")
     assert path.name == "784-10-10.npz" and path.parent.name == "trained" and path.parent.is_dir()
-    assert path.parent != mn.data.default_dir()
-    monkeypatch.setattr(mn.data, "SOURCE_CHECKOUT", False)  # an installed package: the per-user cache
+    assert path.parent != locations.default_data_dir()
+    monkeypatch.setattr(locations, "SOURCE_CHECKOUT", False)  # an installed package: the per-user cache
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert mn.trained_path("x") == tmp_path / "mathnn" / "trained" / "x.npz"
     assert (tmp_path / "mathnn" / "trained").is_dir()
-    monkeypatch.setattr(mn.data, "SOURCE_CHECKOUT", True)
+    monkeypatch.setattr(locations, "SOURCE_CHECKOUT", True)
     monkeypatch.setenv("MATHNN_TRAINED", str(tmp_path / "learner1" / "trained"))  # a hub: one per learner
     assert mn.trained_path("x") == tmp_path / "learner1" / "trained" / "x.npz"
     assert (tmp_path / "learner1" / "trained").is_dir()

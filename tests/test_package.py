@@ -33,8 +33,8 @@ def test_plots_import_matplotlib_when_they_draw():
 def test_every_name_a_module_offers_is_at_the_top_level_once():
     """mn.NAME is the module's NAME: no module's __all__ shadows another's."""
     modules = [sys.modules[f"mathnn.{name}"] for name in ("batches", "data", "debugging", "draw", "gradcheck", "layers",
-                                                           "modules", "network", "optim", "plots", "regularization",
-                                                           "shapes", "train")]
+                                                           "locations", "mnist", "modules", "network", "optim", "plots",
+                                                           "regularization", "shapes", "shared", "splits", "train")]
     names = [name for module in modules for name in module.__all__]
     assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
     for module in modules:

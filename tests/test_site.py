@@ -224,14 +224,15 @@ def test_a_failing_lesson_is_named_with_its_cell_and_the_old_site_is_kept(tmp_pa
 
 
 def test_missing_mnist_is_refused_with_the_loaders_message(tmp_path, monkeypatch):
-    from mathnn import data
+    from mathnn import locations
+    from mathnn import mnist as mnist_files
 
     def offline(filename, dest_dir, mirrors=None, progress=True):
-        raise data.MNISTError("no network")
+        raise mnist_files.MNISTError("no network")
 
     monkeypatch.setenv("MATHNN_DATA", str(tmp_path))
-    monkeypatch.setattr(data, "REPO_DATA", tmp_path / "none")
-    monkeypatch.setattr(data, "default_dir", lambda: tmp_path / "none")
-    monkeypatch.setattr(data, "download", offline)
+    monkeypatch.setattr(locations, "REPO_DATA", tmp_path / "none")
+    monkeypatch.setattr(locations, "default_data_dir", lambda: tmp_path / "none")
+    monkeypatch.setattr(mnist_files, "download", offline)
     with pytest.raises(build_site.BuildError, match="the lessons need MNIST: MNIST not found in .*no network"):
         build_site.check_data()

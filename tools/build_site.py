@@ -472,7 +472,7 @@ make test   # lint (ruff), unit tests, every notebook under nbval, the browser t
 def check_data():
     """Find MNIST's four files as the lessons will (downloading them if the loader can); else the loader's error."""
     sys.path.insert(0, str(ROOT))
-    from mathnn.data import FILES, MNISTError, find_or_download
+    from mathnn.mnist import FILES, MNISTError, find_or_download
 
     try:
         for files in FILES.values():

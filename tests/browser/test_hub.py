@@ -76,7 +76,7 @@ def snapshot(folder):
 @pytest.fixture(scope="module")
 def shared_mnist(tmp_path_factory):
     """A class's shared MNIST folder: the four .gz files, prepared once, then read-only (a-w)."""
-    from mathnn.data import FILES, find_or_download
+    from mathnn.mnist import FILES, find_or_download
 
     folder = tmp_path_factory.mktemp("shared") / "mnist"
     folder.mkdir()
