@@ -9,7 +9,8 @@ Equation numbers refer to the notation page (notebooks/notation.md).
 
 import numpy as np
 
-from mathnn.shapes import check_array, shapes
+from mathnn.shapes import shapes
+from mathnn.validate import validate_array
 
 __all__ = ["linear_forward", "linear_backward", "relu_forward", "relu_backward", "softmax", "log_softmax",
            "softmax_forward", "softmax_backward", "cross_entropy", "cross_entropy_forward", "cross_entropy_backward"]
@@ -41,7 +42,7 @@ def linear_backward(dZ, cache, need_dA_prev=True):
     With ``need_dA_prev=False`` (the first layer: nobody needs dX) dA_prev is None.
     """
     W, A_prev = cache
-    check_array("linear_backward", "dZ", dZ, ["n_out", "m"], {"n_out": W.shape[0], "m": A_prev.shape[1]})
+    validate_array("linear_backward", "dZ", dZ, ["n_out", "m"], {"n_out": W.shape[0], "m": A_prev.shape[1]})
     dW = dZ @ A_prev.T  # (n_out, m) @ (m, n_in) -> (n_out, n_in)
     db = dZ.sum(axis=1, keepdims=True)  # (n_out, 1)
     dA_prev = W.T @ dZ if need_dA_prev else None  # (n_in, n_out) @ (n_out, m) -> (n_in, m)
@@ -58,7 +59,7 @@ def relu_forward(Z):
 def relu_backward(dA, cache):
     """dZ = dA * 1[Z > 0]  (eq. 9).  dA (n, m) -> dZ (n, m)."""
     Z = cache
-    check_array("relu_backward", "dA", dA, ["n", "m"], {"n": Z.shape[0], "m": Z.shape[1]})
+    validate_array("relu_backward", "dA", dA, ["n", "m"], {"n": Z.shape[0], "m": Z.shape[1]})
     return dA * (Z > 0)
 
 
@@ -90,7 +91,7 @@ def softmax_forward(Z):
 def softmax_backward(dA, cache):
     """Softmax Jacobian-vector product: dZ = A * (dA - sum_i dA_i A_i).  (k, m) -> (k, m)."""
     A = cache
-    check_array("softmax_backward", "dA", dA, ["k", "m"], {"k": A.shape[0], "m": A.shape[1]})
+    validate_array("softmax_backward", "dA", dA, ["k", "m"], {"k": A.shape[0], "m": A.shape[1]})
     return A * (dA - (dA * A).sum(axis=0, keepdims=True))
 
 

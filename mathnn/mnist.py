@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from mathnn import locations
-from mathnn.shapes import check_float_dtype
+from mathnn.validate import validate_float_dtype
 
 __all__ = ["MNISTError", "find_or_download", "load_mnist", "read_idx_gz"]
 
@@ -293,7 +293,7 @@ def load_mnist(split="train", root=None, download=True, dtype=np.float32):
     """
     if split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
-    dtype = check_float_dtype(dtype, "load_mnist")
+    dtype = validate_float_dtype(dtype, "load_mnist")
     image_file, label_file = FILES[split]
     images = read_idx_gz(find_or_download(image_file, root, download), SHA256[image_file], SIZE[image_file])
     labels = read_idx_gz(find_or_download(label_file, root, download), SHA256[label_file], SIZE[label_file])

@@ -8,7 +8,7 @@ The validation images are a random 5,000 of the official training set, drawn by
 import numpy as np
 
 from mathnn.mnist import num_images
-from mathnn.shapes import check_rng
+from mathnn.validate import validate_rng
 
 __all__ = ["NUM_VAL", "SPLIT_SEED", "split_train_val"]
 
@@ -34,7 +34,7 @@ def split_train_val(X, y, num_val=NUM_VAL, rng=None):
     X_train (784, m - num_val), y_train (m - num_val,), X_val (784, num_val), y_val (num_val,),
     column-major like X (each image contiguous).
     """
-    check_rng(rng, "split_train_val")
+    validate_rng(rng, "split_train_val")
     m = len(y)
     if not 0 < num_val < m:
         raise ValueError(f"num_val must lie between 1 and {m - 1} (the number of examples - 1), got {num_val}")

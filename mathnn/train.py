@@ -10,7 +10,6 @@ returns a :class:`History`. If the loss becomes NaN, infinite or larger than DIV
 """
 
 import functools
-import inspect
 import math
 import numbers
 import time
@@ -21,14 +20,23 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from mathnn import layers, network, regularization
-from mathnn.batches import check_labels, one_hot
+from mathnn.batches import one_hot
 from mathnn.data import load_mnist_splits
 from mathnn.layers import cross_entropy
-from mathnn.network import accuracy, check_sizes, forward, init_params, num_layers
-from mathnn.optim import check_lr, make_optimizer
 from mathnn.mnist import num_images
-from mathnn.shapes import check_positive_int, check_rng, shapes
+from mathnn.network import accuracy, forward, init_params, num_layers
+from mathnn.optim import make_optimizer
+from mathnn.shapes import shapes
 from mathnn.splits import NUM_VAL
+from mathnn.validate import (
+    validate_callable,
+    validate_finite,
+    validate_labels,
+    validate_positive_int,
+    validate_rate,
+    validate_rng,
+    validate_sizes,
+)
 
 __all__ = ["DIVERGED_LOSS", "DivergenceWarning", "History", "evaluate", "fit", "train_mnist"]
 
@@ -89,32 +97,6 @@ def blas_controller():
     return ThreadpoolController()
 
 
-def check_finite(name, X):
-    """ValueError if the array X holds NaN or inf, which would make every loss NaN (not a learning-rate problem)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if math.isfinite(X.sum()) or np.isfinite(X).all():  # the sum is fast; it overflows only for huge X
-            return
-    count = int(np.size(X) - np.isfinite(X).sum())
-    raise ValueError(f"{name} contains NaN or infinite values ({count} entries): training on them would only "
-                     f"produce NaN. Find where they come from, or drop those examples (np.isfinite({name}).all() "
-                     f"must be True).")
-
-
-def check_callable(name, value, example):
-    """Refuse a value that fit would call with one argument but cannot be (None: not given)."""
-    if value is None:
-        return
-    if not callable(value):
-        raise ValueError(f"fit(): {name} must be a function, {example}; got {type(value).__name__} {value!r:.60}")
-    try:
-        inspect.signature(value).bind(0)
-    except TypeError:
-        raise ValueError(f"fit(): {name} must take one argument ({example}), but {value!r:.60} takes "
-                         f"{inspect.signature(value)}") from None
-    except ValueError:  # no signature to check (a built-in): it will tell for itself
-        pass
-
-
 @shapes(params="layers", X="n0 m", y="m", X_val="n0 m_val", y_val="m_val")
 def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
         num_epochs=5, batch_size=128, lr_schedule=None, callback=None, weight_decay=0.0, keep=1.0):
@@ -139,23 +121,23 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     extra threads make every step wait for a busy core. The shapes are checked once, here (the functions
     fit calls skip their checks, :func:`mathnn.shapes.shapes`).
     """
-    check_rng(rng, "fit")
+    validate_rng(rng, "fit")
     if (X_val is None) != (y_val is None):
         raise ValueError("fit(): pass X_val and y_val together (both, or neither)")
-    check_positive_int("num_epochs", num_epochs, "fit", "e.g. 5")
-    check_positive_int("batch_size", batch_size, "fit", "e.g. 128")
-    check_callable("callback", callback, "e.g. callback=curve.update, called as callback(history)")
-    check_callable("lr_schedule", lr_schedule, "e.g. lr_schedule=mn.cosine_schedule(0.1, num_epochs)")
-    lrs = None if lr_schedule is None else [check_lr(lr_schedule(epoch), f"lr_schedule({epoch})")
+    validate_positive_int("num_epochs", num_epochs, "fit", "e.g. 5")
+    validate_positive_int("batch_size", batch_size, "fit", "e.g. 128")
+    validate_callable("callback", callback, "e.g. callback=curve.update, called as callback(history)")
+    validate_callable("lr_schedule", lr_schedule, "e.g. lr_schedule=mn.cosine_schedule(0.1, num_epochs)")
+    lrs = None if lr_schedule is None else [validate_rate(lr_schedule(epoch), f"lr_schedule({epoch})")
                                             for epoch in range(num_epochs)]  # (num_epochs,) before any work
-    if lrs is not None and lr is not None and check_lr(lr) != lrs[0]:
+    if lrs is not None and lr is not None and validate_rate(lr) != lrs[0]:
         raise ValueError(f"fit(): got lr={lr!r} and an lr_schedule that starts at {lrs[0]:g}; the schedule sets "
                          f"the learning rate of every epoch, so lr would be ignored: leave out lr")
     if X.shape[1] == 0:
         raise ValueError("X has no examples (shape (n0, 0)): pass at least one column")
-    check_finite("X", X)
+    validate_finite("X", X)
     if X_val is not None:
-        check_finite("X_val", X_val)
+        validate_finite("X_val", X_val)
     if isinstance(optimizer, str):
         opt = make_optimizer(optimizer, params, lrs[0] if lrs else lr)  # lr None: the optimizer's default
     elif lr is not None:
@@ -165,15 +147,15 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
         opt = optimizer
         if any(getattr(opt, "params", {}).get(k) is not p for k, p in params.items()):
             raise ValueError("the optimizer updates other arrays than params: make it with e.g. Adam(params, lr=...)")
-    check_lr(opt.lr)
-    check_lr(weight_decay, "weight_decay", "e.g. 5e-4")
+    validate_rate(opt.lr)
+    validate_rate(weight_decay, "weight_decay", "e.g. 5e-4")
     if isinstance(keep, bool) or not isinstance(keep, numbers.Real) or not 0 < keep <= 1:
         raise ValueError(f"keep is the probability of keeping a hidden unit (dropout), in (0, 1], e.g. 0.8; "
                          f"1 means no dropout; got {keep!r}")
     D = num_layers(params)
     k = params[f"W{D}"].shape[0]  # the number of classes
     if y_val is not None:
-        check_labels(np.asarray(y_val), k, "fit", "y_val")  # and bad validation labels, not after the first epoch
+        validate_labels(np.asarray(y_val), k, "fit", "y_val")  # and bad validation labels, not after the first epoch
     Y_rows = one_hot(y, k, dtype=X.dtype).T.copy()  # (m, k): Y^T, one example's one-hot per contiguous row
     X_acc, y_acc = X[:, :TRAIN_ACC_EXAMPLES], y[:TRAIN_ACC_EXAMPLES]  # (n0, <= 5000): train_acc's fixed subset
     history = History(steps_per_epoch=math.ceil(X.shape[1] / batch_size))
@@ -243,7 +225,7 @@ def train_mnist(lr=None, init="he", num_epochs=3, batch_size=128, seed=0, *, siz
     A diverging run does not raise: it returns early with ``history.diverged`` set (the
     DivergenceWarning of :func:`fit` is silenced here; the message is in the history).
     """
-    sizes = check_sizes(sizes, "train_mnist")
+    sizes = validate_sizes(sizes, "train_mnist")
     if sizes[0] != 784 or sizes[-1] != 10:
         raise ValueError(f"train_mnist(): sizes must start with 784 (the pixels) and end with 10 (the digits), "
                          f"e.g. (784, 10, 10) or (784, 128, 10); got {sizes}")
@@ -252,7 +234,7 @@ def train_mnist(lr=None, init="he", num_epochs=3, batch_size=128, seed=0, *, siz
                          f"got {seed!r}")
     m = num_images("train") - NUM_VAL  # 55,000 training images
     if train_size is not None:
-        check_positive_int("train_size", train_size, "train_mnist", f"at most {m:,}; None: all")
+        validate_positive_int("train_size", train_size, "train_mnist", f"at most {m:,}; None: all")
         if train_size > m:
             raise ValueError(f"train_mnist(): train_size={train_size} but there are only {m:,} training images; "
                              f"pass at most {m} (None: all of them)")

@@ -19,7 +19,7 @@ is going, lr is not a number, or nothing changed since the last run) says why in
 line (see :meth:`TrainingPanel._on_click`). Each run is added to the plot, beside the earlier
 ones, until **Clear** is clicked.
 
-:class:`DrawingPad` reads a digit drawn with the mouse through :func:`mathnn.draw.preprocess` after every
+:class:`mathnn.widgets.DrawingPad` reads a digit drawn with the mouse through :func:`mathnn.draw.preprocess` after every
 stroke; everything it computes lives in :mod:`mathnn.draw`, callable without a mouse.
 
 This module needs ipywidgets (``pip install mathnn[notebooks]``; the pad also ipycanvas); ``import mathnn``

@@ -109,8 +109,8 @@ def test_a_function_that_only_calls_mathnns_is_told_and_recorded_wrong(capsys):
 
     from mathnn import l2_grads as imported
 
-    def l2_grads(params, grads, lam):
-        return imported(params, grads, lam)
+    def l2_grads(params, grads, weight_decay):
+        return imported(params, grads, weight_decay)
 
     check.l2_grads(learners(l2_grads))
     assert "you called mn.l2_grads" in capsys.readouterr().out

@@ -108,7 +108,7 @@ def test_relu_forward_values():
 def test_softmax_hand_example():
     Z = np.log(np.array([[1.0, 1.0], [2.0, 1.0], [5.0, 2.0]]))  # columns are log of [1, 2, 5] and [1, 1, 2]
     np.testing.assert_allclose(mn.softmax(Z), [[0.125, 0.25], [0.25, 0.25], [0.625, 0.5]], rtol=1e-14)
-    A, cache = mn.softmax_forward(Z)
+    A, cache = mn.layers.softmax_forward(Z)
     np.testing.assert_array_equal(A, mn.softmax(Z))
     np.testing.assert_array_equal(cache, A)
 
@@ -159,7 +159,7 @@ def test_cross_entropy_hand_example():
     Y = mn.one_hot(np.array([2, 0]), 3, dtype=np.float64)  # true classes: 2 (p = 5/8) and 0 (p = 1/4)
     expected = -(np.log(5 / 8) + np.log(1 / 4)) / 2
     assert mn.cross_entropy(Z, Y) == pytest.approx(expected, rel=1e-14)
-    loss, (A, Y_cached) = mn.cross_entropy_forward(Z, Y)
+    loss, (A, Y_cached) = mn.layers.cross_entropy_forward(Z, Y)
     assert loss == pytest.approx(expected, rel=1e-14)
     np.testing.assert_allclose(A, mn.softmax(Z), rtol=1e-14)
     np.testing.assert_allclose(mn.cross_entropy(Z, Y, reduction="none"), [-np.log(5 / 8), -np.log(1 / 4)],
@@ -192,7 +192,7 @@ def test_cross_entropy_equals_minus_log_p_of_true_class(scale):
     Y = mn.one_hot(y, dtype=np.float64)
     expected = reference_cross_entropy(Z, y)
     assert mn.cross_entropy(Z, Y) == pytest.approx(expected, rel=1e-12)
-    assert mn.cross_entropy_forward(Z, Y)[0] == pytest.approx(expected, rel=1e-12)
+    assert mn.layers.cross_entropy_forward(Z, Y)[0] == pytest.approx(expected, rel=1e-12)
 
 
 # columns: confidently right, confidently wrong (loss 2e4), a three-way tie of huge logits, all very negative
@@ -219,9 +219,9 @@ def test_cross_entropy_is_finite_and_correct_for_huge_logits():
     assert expected == pytest.approx(hand, rel=1e-12)
     loss = mn.cross_entropy(HUGE, Y)
     assert np.isfinite(loss) and loss == pytest.approx(expected, rel=1e-12)
-    loss_f, cache = mn.cross_entropy_forward(HUGE, Y)
+    loss_f, cache = mn.layers.cross_entropy_forward(HUGE, Y)
     assert loss_f == pytest.approx(expected, rel=1e-12)
-    dZ = mn.cross_entropy_backward(1.0, cache)
+    dZ = mn.layers.cross_entropy_backward(1.0, cache)
     assert np.all(np.isfinite(dZ))
     np.testing.assert_allclose(dZ[:, 1], [-1 / 4, 1 / 4, 0.0], atol=1e-15)  # (A - Y) / m, A = [0, 1, 0]
 
@@ -278,9 +278,9 @@ def test_softmax_backward_gradient():
     G = rng.standard_normal((5, 4))
 
     def f():
-        return float(np.sum(mn.softmax_forward(Z)[0] * G))
+        return float(np.sum(mn.layers.softmax_forward(Z)[0] * G))
 
-    _, cache = mn.softmax_forward(Z)
+    _, cache = mn.layers.softmax_forward(Z)
     assert check(mn.softmax_backward(G, cache), f, Z) < TOL
 
 
@@ -291,10 +291,10 @@ def test_cross_entropy_backward_gradient(dloss):
     Y = mn.one_hot(rng.integers(0, 5, 4), 5, dtype=np.float64)
 
     def f():
-        return dloss * mn.cross_entropy_forward(Z, Y)[0]
+        return dloss * mn.layers.cross_entropy_forward(Z, Y)[0]
 
-    _, cache = mn.cross_entropy_forward(Z, Y)
-    dZ = mn.cross_entropy_backward(dloss, cache)
+    _, cache = mn.layers.cross_entropy_forward(Z, Y)
+    dZ = mn.layers.cross_entropy_backward(dloss, cache)
     assert check(dZ, f, Z) < TOL
     np.testing.assert_allclose(dZ, dloss * (mn.softmax(Z) - Y) / 4, rtol=1e-12)  # eq. 5'
 
@@ -304,10 +304,10 @@ def test_softmax_backward_after_the_log_loss_gradient_equals_cross_entropy_backw
     rng = np.random.default_rng(9)
     Z = rng.standard_normal((6, 5))
     Y = mn.one_hot(rng.integers(0, 6, 5), 6, dtype=np.float64)
-    A, cache = mn.softmax_forward(Z)
+    A, cache = mn.layers.softmax_forward(Z)
     dA = -Y / A / Z.shape[1]  # d/dA of -(1/m) sum Y log A
-    _, ce_cache = mn.cross_entropy_forward(Z, Y)
-    np.testing.assert_allclose(mn.softmax_backward(dA, cache), mn.cross_entropy_backward(1.0, ce_cache),
+    _, ce_cache = mn.layers.cross_entropy_forward(Z, Y)
+    np.testing.assert_allclose(mn.softmax_backward(dA, cache), mn.layers.cross_entropy_backward(1.0, ce_cache),
                                rtol=1e-10, atol=1e-15)
 
 

@@ -90,7 +90,7 @@ def test_lr_schedule_sets_lr_per_epoch(small):
 def test_fit_accepts_optimizer_names_and_objects(small, optimizer):
     X, y, _, _ = small
     params = fresh()
-    opt = mn.make_optimizer(optimizer, params, lr=0.01)
+    opt = mn.optim.make_optimizer(optimizer, params, lr=0.01)
     h = mn.fit(params, X, y, rng=np.random.default_rng(0), optimizer=opt, num_epochs=2)
     assert h.lr == [0.01, 0.01]  # the object's lr, not fit's default
     h2 = mn.fit(fresh(), X, y, rng=np.random.default_rng(0), optimizer=optimizer, lr=0.01, num_epochs=1)
@@ -157,7 +157,7 @@ def literal_fit(params, X, y, rng, optimizer, lr, num_epochs, batch_size):
     """Training written as the lessons write it: minibatches, forward, cross_entropy, backward, an optimizer step.
 
     On one BLAS thread, as fit (another thread count may split a product's sums differently)."""
-    opt = mn.make_optimizer(optimizer, params, lr) if isinstance(optimizer, str) else optimizer
+    opt = mn.optim.make_optimizer(optimizer, params, lr) if isinstance(optimizer, str) else optimizer
     Y = mn.one_hot(y).astype(X.dtype)
     losses = []
     with threadpool_limits(limits=1, user_api="blas"):
@@ -247,7 +247,7 @@ def test_a_bug_planted_in_the_loss_the_forward_pass_or_the_optimizer_changes_fit
         params, _ = train_small(small)
     assert not same_params(reference, params)
     with monkeypatch.context() as patch:  # weight decay: l2_grads
-        patch.setattr(mn.regularization, "l2_grads", lambda params, grads, lam: grads)
+        patch.setattr(mn.regularization, "l2_grads", lambda params, grads, weight_decay: grads)
         params, _ = train_small(small, weight_decay=0.1)
     assert same_params(params, reference)  # the decay was l2_grads' doing
     assert not same_params(train_small(small, weight_decay=0.1)[0], reference)
@@ -452,7 +452,7 @@ def literal_regularized_fit(params, X, y, rng, optimizer, lr, num_epochs, batch_
     """fit with weight decay and dropout, written out: fit's shuffling, then per batch the forward pass with
     dropout_forward on every hidden layer (masks drawn from rng in layer order), backward through the masks,
     l2_grads, an optimizer step."""
-    opt = mn.make_optimizer(optimizer, params, lr)
+    opt = mn.optim.make_optimizer(optimizer, params, lr)
     D = len(params) // 2
     losses = []
     for _ in range(num_epochs):
@@ -569,7 +569,7 @@ def test_fit_without_lr_uses_the_optimizers_own_default(small, optimizer, defaul
     X, y, _, _ = small
     cls = mn.optim.OPTIMIZERS[optimizer]
     assert cls.default_lr == default and cls(fresh()).lr == default
-    assert mn.make_optimizer(optimizer, fresh()).lr == default
+    assert mn.optim.make_optimizer(optimizer, fresh()).lr == default
     by_name, by_object = fresh(), fresh()
     h = mn.fit(by_name, X, y, rng=np.random.default_rng(0), optimizer=optimizer, num_epochs=1, batch_size=100)
     mn.fit(by_object, X, y, rng=np.random.default_rng(0), optimizer=cls(by_object, lr=default), num_epochs=1,

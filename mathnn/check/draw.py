@@ -96,7 +96,8 @@ def _mistake(dy, dx, row, col, h, w):
 def place_in_field(c, fn):
     """Check ``fn(small) -> field (28, 28)``: small pasted unchanged, its centre of mass within 0.5 px of (14, 14).
 
-    Where that would push ink over an edge, the box stays inside, as close to it as it can. As ``mn.place_in_field``.
+    Where that would push ink over an edge, the box stays inside, as close to it as it can.
+    As ``mn.draw.place_in_field``.
     """
     for name, small in _cases():
         h, w = small.shape
