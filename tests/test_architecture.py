@@ -20,9 +20,6 @@ ROW = re.compile(r"^\s*(\d+)\s*│\s*([^│]+?)\s*│\s*(.+?)\s*$")
 EXCEPTIONS = {
     ("check", "__init__"): "check.core looks up mn.NAME to name mathnn's own version of a fallback in a hint",
 }
-# TODO(lead): modules the other helpers of issue 20 create; empty this set at merge (the test then fails if one
-# of them is still missing, or the picture names a module that is gone, e.g. step after helper P deletes it).
-NOT_YET = {"validate", "locations", "mnist", "splits", "shared"}
 
 
 def picture(text):
@@ -84,9 +81,8 @@ LAYERS = picture((ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8"))
 def test_the_picture_has_every_module_of_mathnn_and_no_other():
     assert len(set(LAYERS.values())) >= 5, "CONTRIBUTING.md's picture (rows 'N │ what │ modules') not found"
     assert not modules() - LAYERS.keys(), f"modules missing from CONTRIBUTING.md's picture: {modules() - LAYERS.keys()}"
-    gone = LAYERS.keys() - modules() - NOT_YET
+    gone = LAYERS.keys() - modules()
     assert not gone, f"CONTRIBUTING.md's picture names modules mathnn/ lacks: {sorted(gone)}"
-    assert not NOT_YET & modules(), f"these exist now: take them out of NOT_YET: {sorted(NOT_YET & modules())}"
 
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
