@@ -24,7 +24,7 @@ from mathnn.batches import one_hot
 from mathnn.data import load_mnist_splits
 from mathnn.layers import cross_entropy
 from mathnn.mnist import num_images
-from mathnn.network import accuracy, forward, init_params, num_layers
+from mathnn.network import forward, init_params, num_layers
 from mathnn.optim import make_optimizer
 from mathnn.shapes import shapes
 from mathnn.splits import NUM_VAL
@@ -194,7 +194,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
             history.epoch.append(epoch + 1)
             history.lr.append(opt.lr)
             history.train_loss.append(float(np.mean(losses)))
-            history.train_acc.append(accuracy(params, X_acc, y_acc))
+            history.train_acc.append(evaluate(params, X_acc, y_acc)[1])  # X was validated above: not again
             history.cumulative_seconds.append(train_seconds)
             if X_val is not None:
                 val_loss, val_acc = evaluate(params, X_val, y_val)
