@@ -34,7 +34,8 @@ def test_no_module_offers_a_name_another_offers():
     """One word per concept: a public name belongs to one module (mn.NAME, where mn. offers it, is that module's)."""
     modules = [sys.modules[f"mathnn.{name}"] for name in ("batches", "data", "debugging", "draw", "gradcheck", "layers",
                                                            "locations", "mnist", "modules", "network", "optim", "plots",
-                                                           "regularization", "shapes", "shared", "splits", "train")]
+                                                           "regularization", "shapes", "shared", "splits", "train",
+                                                           "validate")]
     names = [name for module in modules for name in module.__all__]
     assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
     for module in modules:
