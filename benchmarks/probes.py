@@ -278,7 +278,6 @@ for label, kw, words in [
     ("y floats", dict(y=y + 0.5), ["labels"]),
     ("y strings", dict(y=y.astype(str)), ["y", "dtype", "astype"]),
     ("y of another length", dict(y=y[:10]), ["y"]),
-    ("keep<1 with float64 X and float32 params", dict(X=X.astype(np.float64), keep=0.5), ["keep", "dtype"]),
 ]:
     error(A, f"fit({label})", lambda kw=kw: fit(**kw), *words)
 error(A, "fit(lr=0.5, lr_schedule=cosine_schedule(0.1, 1))",
@@ -296,6 +295,9 @@ correct(A, "fit(lr=0.1, lr_schedule starting at 0.1)", lambda: fit(lr=0.1, lr_sc
 correct(A, "fit(batch_size larger than m)", lambda: fit(batch_size=1000).epoch, lambda e: e == [1])
 correct(A, "fit(y as uint8)", lambda: fit(y=y.astype(np.uint8)).epoch, lambda e: e == [1])
 correct(A, "fit(batch_size=np.int64(16))", lambda: fit(batch_size=np.int64(16)).epoch, lambda e: e == [1])
+correct(A, "fit(keep<1, float64 X, float32 params): dropout in any dtype, params stay float32",
+        lambda: (lambda p: (fit(params=p, X=X.astype(np.float64), keep=0.5).epoch, p["W1"].dtype))(params()),
+        lambda r: r == ([1], np.float32))
 correct(A, "fit(m=1)", lambda: fit(X=X[:, :1], y=y[:1]).epoch, lambda e: e == [1])
 correct(A, "fit(lr=1e30) diverges and says so", lambda: fit(lr=1e30).diverged, lambda d: "diverged" in d)
 correct(A, "fit(callback=print-like with *args)", lambda: fit(callback=lambda *a: None).epoch, lambda e: e == [1])
@@ -593,9 +595,9 @@ error(A, "MATHNN_DATA is a symlink loop", with_env(TMP / "loop", lambda: mn.load
 error(A, "MATHNN_DATA empty and offline", with_env(TMP / "empty", lambda: mn.load_mnist("test")), "not found",
       "network")
 error(A, "prepare_shared_folder(empty folder, offline)",
-      with_env(TMP / "empty", lambda: mn.data.prepare_shared_folder(TMP / "empty")), "network")
-error(A, "prepare_shared_folder(a missing folder)", lambda: mn.data.prepare_shared_folder(TMP / "nowhere"), "nowhere")
-error(A, "prepare_shared_folder(no download)", lambda: mn.data.prepare_shared_folder(TMP / "empty", download_ok=False),
+      with_env(TMP / "empty", lambda: mn.shared.prepare_shared_folder(TMP / "empty")), "network")
+error(A, "prepare_shared_folder(a missing folder)", lambda: mn.shared.prepare_shared_folder(TMP / "nowhere"), "nowhere")
+error(A, "prepare_shared_folder(no download)", lambda: mn.shared.prepare_shared_folder(TMP / "empty", download_ok=False),
       "missing")
 
 # the shared copy in a writable folder, tampered with
@@ -833,7 +835,7 @@ A = "site"
 SITE_DRIVER = textwrap.dedent("""
     import sys, nbformat
     from pathlib import Path
-    sys.path.insert(0, {notebooks!r})
+    sys.path.insert(0, {tools!r})
     import build_site
     build_site.PROGRESS_EVERY = 3
     build_site.check_data = lambda: None
@@ -853,7 +855,7 @@ SITE_DRIVER = textwrap.dedent("""
         print("build_site: interrupted", file=sys.stderr)
         sys.exit(130)
 """)
-NOTEBOOKS = Path(mn.__file__).resolve().parent.parent / "notebooks"
+TOOLS = Path(mn.__file__).resolve().parent.parent / "tools"
 LOOP = ("01_loop.ipynb", ["x = 1", "import time\nwhile True:\n    time.sleep(0.1)"])
 OK = ("00_ok.ipynb", ["x = 1"])
 
@@ -866,7 +868,7 @@ def site(lessons, timeout, action=None, after=8, limit=90):
         (here / "site").mkdir()
         (here / "site" / "index.html").write_text("the previous site")
         script = here / "driver.py"
-        script.write_text(SITE_DRIVER.format(notebooks=str(NOTEBOOKS), here=str(here), lessons=lessons,
+        script.write_text(SITE_DRIVER.format(tools=str(TOOLS), here=str(here), lessons=lessons,
                                              timeout=timeout))
         proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True,
@@ -953,7 +955,7 @@ def stale_folder_removed():
     stale.mkdir()
     (here / "site").mkdir()
     script = here / "driver.py"
-    script.write_text(SITE_DRIVER.format(notebooks=str(NOTEBOOKS), here=str(here), lessons=[OK], timeout=60))
+    script.write_text(SITE_DRIVER.format(tools=str(TOOLS), here=str(here), lessons=[OK], timeout=60))
     subprocess.run([sys.executable, str(script)], capture_output=True, timeout=120)
     return stale.exists()
 
