@@ -125,6 +125,9 @@ class LiveCurve:
         if not all(hasattr(history, name) for name in ("epoch", "train_loss", "val_acc", "step_loss", "diverged")):
             raise TypeError(f"LiveCurve.update(): history must be the History that mn.fit returns (or passes to its "
                             f"callback, callback=curve.update); got {type(history).__name__}")
+        if self.train_acc and len(history.train_acc) < len(history.epoch):
+            raise ValueError("LiveCurve(train_acc=True) draws the training accuracy, but this history has none: "
+                             "train with mn.fit(..., train_acc=True) (or mn.train_mnist(..., train_acc=True))")
         if color is not None:
             self.colors[label] = color
         if label not in self.runs or self._first_seed.get(label) == seed:

@@ -61,8 +61,8 @@ class History:
 
     cumulative_seconds[e] is the training time (excluding evaluation) from the start up to the end of epoch e.
     train_loss[e] is the mean loss of epoch e's steps (measured during the epoch, with dropout if any, without
-    the weight-decay penalty); train_acc[e] the accuracy after epoch e on the first TRAIN_ACC_EXAMPLES
-    training examples (a fixed subset, all of them if fewer), without dropout.
+    the weight-decay penalty); train_acc[e] (only with ``fit(..., train_acc=True)``, else empty) the accuracy after
+    epoch e on the first TRAIN_ACC_EXAMPLES training examples (a fixed subset, all of them if fewer), without dropout.
     val_loss/val_acc are measured on the X_val, y_val given to ``fit`` (empty without them).
     epoch[e] = e + 1; lr[e] the learning rate used in epoch e (after lr_schedule).
     """
@@ -99,7 +99,7 @@ def blas_controller():
 
 @shapes(params="layers", X="n0 m", y="m", X_val="n0 m_val", y_val="m_val")
 def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
-        num_epochs=5, batch_size=128, lr_schedule=None, callback=None, weight_decay=0.0, keep=1.0):
+        num_epochs=5, batch_size=128, lr_schedule=None, callback=None, weight_decay=0.0, keep=1.0, train_acc=False):
     """Train params in place on X (n0, m), y (m,); return a History.
 
     rng: ``np.random.Generator`` for the shuffling (one permutation per epoch, then batches
@@ -113,6 +113,8 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     weight_decay: lambda of L2 weight decay (eq. 15; 0: none). keep: the probability p of keeping a hidden
     unit in inverted dropout (eq. 16; 1: no dropout), masks drawn from rng; the History's accuracies and
     validation numbers are measured without dropout (evaluation mode).
+    train_acc: also measure the accuracy on the training examples after every epoch (``history.train_acc``, on the
+    first TRAIN_ACC_EXAMPLES: a forward pass over them each epoch, so off unless asked for).
 
     Every step is the lessons' own: the batch X[:, idx] (n0, B) and its one-hot Y (k, B), :func:`forward` (with
     dropout when keep < 1), :func:`cross_entropy` of the logits, :func:`backward`, :func:`l2_grads` (when
@@ -152,6 +154,9 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
     if isinstance(keep, bool) or not isinstance(keep, numbers.Real) or not 0 < keep <= 1:
         raise ValueError(f"keep is the probability of keeping a hidden unit (dropout), in (0, 1], e.g. 0.8; "
                          f"1 means no dropout; got {keep!r}")
+    if not isinstance(train_acc, bool):
+        raise ValueError(f"fit(): train_acc is True (measure the training accuracy after every epoch) or False; "
+                         f"got {train_acc!r}")
     D = num_layers(params)
     k = params[f"W{D}"].shape[0]  # the number of classes
     if y_val is not None:
@@ -194,7 +199,8 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
             history.epoch.append(epoch + 1)
             history.lr.append(opt.lr)
             history.train_loss.append(float(np.mean(losses)))
-            history.train_acc.append(evaluate(params, X_acc, y_acc)[1])  # X was validated above: not again
+            if train_acc:
+                history.train_acc.append(evaluate(params, X_acc, y_acc)[1])  # X was validated above: not again
             history.cumulative_seconds.append(train_seconds)
             if X_val is not None:
                 val_loss, val_acc = evaluate(params, X_val, y_val)
@@ -206,7 +212,7 @@ def fit(params, X, y, *, rng, X_val=None, y_val=None, optimizer="sgd", lr=None,
 
 
 def train_mnist(lr=None, init="he", num_epochs=3, batch_size=128, seed=0, *, sizes=(784, 10, 10), optimizer="sgd",
-                train_size=None, lr_schedule=None, callback=None, weight_decay=0.0, keep=1.0):
+                train_size=None, lr_schedule=None, callback=None, weight_decay=0.0, keep=1.0, train_acc=False):
     """Train a fresh network on MNIST's 55,000 training images; return (params, history).
 
     The history's val_loss/val_acc are measured on the 5,000 validation images
@@ -219,8 +225,9 @@ def train_mnist(lr=None, init="he", num_epochs=3, batch_size=128, seed=0, *, siz
     arguments give equal results.
     sizes: the layer sizes, (784, 10, 10) the course's network, (784, 128, 10) a wider one.
     optimizer: "sgd", "momentum" or "adam". train_size: train on the first ``train_size``
-    training images only (None: all 55,000). callback(history), lr_schedule(epoch), weight_decay and
-    keep (L2 weight decay and dropout): as in :func:`fit`. params: {"W1": (n1, 784), "b1": (n1, 1), ...}, trained.
+    training images only (None: all 55,000). callback(history), lr_schedule(epoch), weight_decay,
+    keep (L2 weight decay and dropout) and train_acc: as in :func:`fit`.
+    params: {"W1": (n1, 784), "b1": (n1, 1), ...}, trained.
 
     A diverging run does not raise: it returns early with ``history.diverged`` set (the
     DivergenceWarning of :func:`fit` is silenced here; the message is in the history).
@@ -247,5 +254,5 @@ def train_mnist(lr=None, init="he", num_epochs=3, batch_size=128, seed=0, *, siz
         warnings.simplefilter("ignore", DivergenceWarning)
         history = fit(params, X, y, rng=rng, X_val=X_val, y_val=y_val, optimizer=optimizer, lr=lr,
                       num_epochs=num_epochs, batch_size=batch_size, callback=callback, lr_schedule=lr_schedule,
-                      weight_decay=weight_decay, keep=keep)
+                      weight_decay=weight_decay, keep=keep, train_acc=train_acc)
     return params, history

@@ -83,7 +83,7 @@ def test_live_curve_shows_training_accuracy_beside_validation_when_asked(mnist):
     X, y = mnist["train"]
     X_val, y_val = mnist["test"]
     h = mn.fit(mn.init_params((784, 10, 10), "he", np.random.default_rng(0)), X[:, :500], y[:500],
-               X_val=X_val[:, :200], y_val=y_val[:200], rng=np.random.default_rng(0), num_epochs=2)
+               X_val=X_val[:, :200], y_val=y_val[:200], rng=np.random.default_rng(0), num_epochs=2, train_acc=True)
     curve = mn.LiveCurve(display=False, train_acc=True)
     curve.update(h, label="run")
     lines = {line.get_label(): list(line.get_ydata()) for line in curve.ax_acc.lines}
@@ -93,3 +93,6 @@ def test_live_curve_shows_training_accuracy_beside_validation_when_asked(mnist):
     plain.update(h, label="run")
     assert [line.get_label() for line in plain.ax_acc.lines] == ["run validation"]
     assert plain.ax_acc.get_title() == "validation accuracy"
+    h.train_acc.clear()  # a run trained without fit(..., train_acc=True)
+    with pytest.raises(ValueError, match=r"has none: train with mn\.fit\(\.\.\., train_acc=True\)"):
+        curve.update(h, label="run")

@@ -26,7 +26,7 @@ def fresh(seed=0):
 def test_history_lengths_with_validation(small):
     X, y, X_val, y_val = small
     h = mn.fit(fresh(), X, y, X_val=X_val, y_val=y_val, rng=np.random.default_rng(0), lr=0.1, num_epochs=3,
-               batch_size=100)
+               batch_size=100, train_acc=True)
     assert h.epoch == [1, 2, 3]
     for name in ("lr", "train_loss", "train_acc", "val_loss", "val_acc", "cumulative_seconds"):
         assert len(getattr(h, name)) == 3, name
@@ -429,14 +429,40 @@ def test_train_mnist_takes_the_layer_sizes(mnist):
 def test_train_acc_is_measured_without_dropout_on_a_fixed_subset(mnist, small):
     X, y, X_val, y_val = small
     params = fresh()
-    h = mn.fit(params, X, y, X_val=X_val, y_val=y_val, rng=np.random.default_rng(0), num_epochs=2, keep=0.5)
+    h = mn.fit(params, X, y, X_val=X_val, y_val=y_val, rng=np.random.default_rng(0), num_epochs=2, keep=0.5,
+               train_acc=True)
     assert len(h.train_acc) == 2 and h.train_acc[-1] == mn.accuracy(params, X, y)  # 1,050 < 5,000: all of them
     X_big, y_big = mnist["train"][0][:, :6000], mnist["train"][1][:6000]
     params = fresh()
-    h = mn.fit(params, X_big, y_big, rng=np.random.default_rng(0), num_epochs=1)
+    h = mn.fit(params, X_big, y_big, rng=np.random.default_rng(0), num_epochs=1, train_acc=True)
     assert mn.train.TRAIN_ACC_EXAMPLES == 5000
     assert h.train_acc == [mn.accuracy(params, X_big[:, :5000], y_big[:5000])]
     assert h.train_acc[0] != mn.accuracy(params, X_big, y_big)  # the first 5,000, not all 6,000
+
+
+def test_train_acc_only_when_asked_and_the_run_is_the_same_either_way(small):
+    """Measuring the training accuracy costs a forward pass per epoch and draws nothing from rng: without it fit
+    leaves history.train_acc empty and trains the same network, bit for bit; train_mnist passes it on."""
+    X, y, X_val, y_val = small
+    runs = []
+    for measure in (False, True):
+        params = fresh()
+        h = mn.fit(params, X, y, X_val=X_val, y_val=y_val, rng=np.random.default_rng(0), num_epochs=2, keep=0.8,
+                   train_acc=measure)
+        runs.append((params, h))
+    (p_off, h_off), (p_on, h_on) = runs
+    assert h_off.train_acc == [] and len(h_on.train_acc) == 2
+    assert h_off.val_acc == h_on.val_acc and h_off.step_loss == h_on.step_loss
+    assert all(np.array_equal(p_off[key], p_on[key]) for key in p_on)
+    _, h = mn.train_mnist(num_epochs=1, train_size=500, train_acc=True)
+    assert len(h.train_acc) == 1
+
+
+@pytest.mark.parametrize("value", [1, "yes", None])
+def test_fit_refuses_a_train_acc_that_is_not_a_bool(small, value):
+    X, y, _, _ = small
+    with pytest.raises(ValueError, match=r"fit\(\): train_acc is True .* or False; got"):
+        mn.fit(fresh(), X, y, rng=np.random.default_rng(0), num_epochs=1, train_acc=value)
 
 
 def test_evaluate_gives_the_loss_and_the_accuracy(small):
