@@ -1694,6 +1694,12 @@ def dropout_fixed_count(A, keep, rng):
     return A * M, M
 
 
+@wrong("dropout_forward", "the boolean mask returned (A scaled apart)", ".astype(np.float64)")
+def dropout_bool_mask(A, keep, rng):
+    M = rng.random(A.shape) < keep
+    return A * M / keep, M
+
+
 @wrong("dropout_forward", "a float32 mask for float64 A", "float32")
 def dropout_float32_mask(A, keep, rng):
     M = ((rng.random(A.shape) < keep) / keep).astype(np.float32)

@@ -413,8 +413,11 @@ class _Checker:
         if out.dtype.kind not in "biuf":
             raise _Fail(f"{what} is an array of dtype {out.dtype}, not of numbers")
         if dtype is not None and out.dtype != dtype:
-            raise _Fail(f"{what} has dtype {out.dtype}; for these {np.dtype(dtype).name} inputs it must be "
-                        f"{np.dtype(dtype).name} too (don't convert with .astype(...) or build it with another dtype)")
+            name = np.dtype(dtype).name
+            fix = (f"it holds {out.dtype} values, not numbers of the inputs' kind: make them {name}, e.g. with "
+                   f".astype(np.{name})" if out.dtype.kind in "biu"
+                   else "don't convert with .astype(...) or build it with another dtype")
+            raise _Fail(f"{what} has dtype {out.dtype}; for these {name} inputs it must be {name} too ({fix})")
         return out.astype(np.float64)
 
     def require_shape(self, got, shape, hints=None, what="your output"):
